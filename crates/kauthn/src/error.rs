@@ -2,6 +2,7 @@
 
 use core::fmt;
 
+use crate::bootstrap::BootstrapError;
 
 /// Most errors one aggregate keeps. The kube-apiserver chain has at most eight strategies,
 /// so twice that leaves room for nested unions; further errors are counted, not kept.
@@ -36,8 +37,8 @@ impl Limit {
             Limit::Groups => Some(crate::user::MAX_GROUPS),
             Limit::ExtraValues => Some(crate::user::MAX_EXTRA_VALUES),
             Limit::Audiences => Some(crate::user::MAX_AUDIENCES),
-            Limit::TokenFileRecord => Some(65_536),
-            Limit::TokenFileTokens => Some(1 << 24),
+            Limit::TokenFileRecord => Some(crate::token_file::MAX_RECORD_LEN),
+            Limit::TokenFileTokens => Some(crate::token_file::MAX_TOKENS),
             Limit::Scratch | Limit::TokenFileSlots => None,
         }
     }
@@ -77,6 +78,14 @@ pub enum Error {
     InvalidBearerToken,
     /// An audience-agnostic wrapper's inner authenticator returned audiences.
     AudienceAgnosticReturnedAudiences,
+    /// `Bearer` followed by two spaces: no token (upstream records a warning).
+    BearerTokenExtraSpace,
+    /// The token table no longer matches its file (an internal invariant; never expected).
+    TokenFileCorrupt,
+    /// A bootstrap token was declined (kept as the not-mine reason; upstream logs these).
+    Bootstrap(BootstrapError),
+    /// The bootstrap secret store failed with something other than "not found".
+    BootstrapLookup,
     /// A fixed capacity was exceeded.
     LimitExceeded(Limit),
 }
@@ -88,6 +97,10 @@ impl fmt::Display for Error {
             Error::AudienceAgnosticReturnedAudiences => f.write_str(
                 "audience agnostic authenticator wrapped an authenticator that returned audiences",
             ),
+            Error::BearerTokenExtraSpace => f.write_str(crate::bearer::EXTRA_SPACE_WARNING),
+            Error::TokenFileCorrupt => f.write_str("token file table is inconsistent"),
+            Error::Bootstrap(e) => fmt::Display::fmt(e, f),
+            Error::BootstrapLookup => f.write_str("bootstrap token secret lookup failed"),
             Error::LimitExceeded(limit) => write!(f, "limit exceeded: {limit}"),
         }
     }
@@ -95,6 +108,12 @@ impl fmt::Display for Error {
 
 #[cfg(feature = "std")]
 impl std::error::Error for Error {}
+
+impl From<BootstrapError> for Error {
+    fn from(e: BootstrapError) -> Self {
+        Error::Bootstrap(e)
+    }
+}
 
 /// Upstream's error aggregate (`k8s.io/apimachinery/pkg/util/errors`), without a heap.
 ///
@@ -109,7 +128,10 @@ pub struct Errors {
 impl Errors {
     /// An empty aggregate.
     pub const fn new() -> Self {
-        Errors { list: heapless::Vec::new(), dropped: 0 }
+        Errors {
+            list: heapless::Vec::new(),
+            dropped: 0,
+        }
     }
 
     /// An aggregate of one error.

@@ -31,16 +31,38 @@ extern crate alloc;
 extern crate std;
 
 mod authenticator;
+mod bearer;
+mod bootstrap;
 pub mod crypto;
 mod error;
 mod scratch;
 mod time;
+mod token_file;
+mod union;
 mod user;
 
-pub use authenticator::{Context, Header, Outcome, Request, RequestAuthenticator, TokenAuthenticator};
+pub use authenticator::{
+    Context, Header, Outcome, Request, RequestAuthenticator, TokenAuthenticator,
+};
+pub use bearer::{BearerToken, BearerTokenRef, EXTRA_SPACE_WARNING, extract_bearer_token};
+pub use bootstrap::{
+    BOOTSTRAP_NAMESPACE, BootstrapError, BootstrapSecret, BootstrapSecretStore,
+    BootstrapTokenAuthenticator, DEFAULT_GROUP as BOOTSTRAP_DEFAULT_GROUP, LookupError,
+    SECRET_NAME_PREFIX as BOOTSTRAP_SECRET_NAME_PREFIX, SECRET_TYPE as BOOTSTRAP_SECRET_TYPE,
+    USER_PREFIX as BOOTSTRAP_USER_PREFIX, is_valid_bootstrap_token, is_valid_bootstrap_token_id,
+    parse_bootstrap_secret_name, validate_bootstrap_group_name,
+};
 pub use error::{Error, Errors, Limit, MAX_AGGREGATED_ERRORS};
 pub use scratch::Scratch;
 pub use time::{TimeError, UnixTime};
+#[cfg(feature = "alloc")]
+pub use token_file::OwnedTokenFile;
+pub use token_file::{
+    MAX_FILE_LEN, MAX_RECORD_LEN, MAX_TOKENS, Slot, TokenFile, TokenFileError, TokenFileErrorKind,
+};
+pub use union::{
+    Anonymous, AudienceAgnostic, AuthenticatedGroupAdder, GroupAdder, RequestUnion, TokenUnion,
+};
 pub use user::{
     ANONYMOUS_USER, AUTHENTICATED_GROUP, Audiences, CREDENTIAL_ID_KEY, Extra, ExtraValues, Groups,
     MAX_AUDIENCES, MAX_EXTRA_VALUES, MAX_GROUPS, Response, UNAUTHENTICATED_GROUP, User,

@@ -1,0 +1,852 @@
+//! Static token file (`--token-auth-file`).
+//!
+//! Upstream: `k8s.io/apiserver/pkg/authentication/token/tokenfile/tokenfile.go`, parsed with
+//! Go's `encoding/csv` at its defaults plus `FieldsPerRecord = -1`.
+//!
+//! # Layout and lookup
+//! The table never copies the file: each [`Slot`] holds the SHA-256 of a token and the byte
+//! offset of its record. A lookup hashes the presented token, walks the open-addressing
+//! probe chain to its first empty slot comparing every occupied slot's full digest with
+//! `subtle` (no early exit, the match picked with a constant-time select), then re-parses
+//! the one matching record — bounded by [`MAX_RECORD_LEN`]. Cost is O(1) in the number of
+//! tokens and independent of where a guess differs from a real token. Upstream uses a Go map
+//! (hash then `memcmp`); kubernetes/kubernetes#81126 and PR #139153 track that timing leak.
+//!
+//! # Deviations from upstream, on purpose
+//! * A NUL byte anywhere is a load error: C and Go callers of the C ABI would see a name
+//!   truncated at the NUL (the CVE-2009-2408 pattern). Upstream accepts it.
+//! * Invalid UTF-8 is a load error (upstream passes the bytes through into user names that
+//!   later fail JSON encoding).
+//! * A record longer than [`MAX_RECORD_LEN`], more than [`MAX_TOKENS`] tokens, or a group
+//!   column with more than [`crate::MAX_GROUPS`] groups is a load error naming the limit.
+
+use core::fmt;
+
+use sha2::{Digest, Sha256};
+use subtle::{ConditionallySelectable, ConstantTimeEq};
+
+use crate::authenticator::{Context, Outcome, TokenAuthenticator};
+use crate::error::{Error, Limit};
+use crate::scratch::Scratch;
+use crate::user::{Groups, MAX_GROUPS, Response, User};
+
+/// Longest record, in bytes. Real token files have records well under 1 KiB; the bound keeps
+/// the per-lookup re-parse of a record cheap and lets a 2 MiB garbage line fail at load.
+pub const MAX_RECORD_LEN: usize = 64 * 1024;
+/// Most tokens in one file: 16 Mi keeps the table within 1.3 GiB even at its largest and
+/// record offsets within `u32`.
+pub const MAX_TOKENS: usize = 1 << 24;
+/// Largest file, so that record offsets fit the `u32` in a [`Slot`].
+pub const MAX_FILE_LEN: usize = u32::MAX as usize;
+
+/// One entry of the token table: the SHA-256 of a token and where its record starts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Slot {
+    digest: [u8; 32],
+    record: u32,
+    used: bool,
+}
+
+/// What went wrong loading a token file.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenFileErrorKind {
+    /// A record has fewer than three columns (upstream's fatal error).
+    TooFewColumns {
+        /// How many columns the record has.
+        found: usize,
+    },
+    /// Go `csv.ErrBareQuote`: a `"` inside an unquoted field.
+    BareQuote,
+    /// Go `csv.ErrQuote`: text after a closing quote, or a quote never closed.
+    Quote,
+    /// The bytes are not UTF-8.
+    InvalidUtf8,
+    /// A NUL byte (see the module docs for why this is refused).
+    NulByte,
+    /// A record longer than [`MAX_RECORD_LEN`].
+    RecordTooLong,
+    /// A group column with more than [`crate::MAX_GROUPS`] groups.
+    TooManyGroups,
+    /// More than [`MAX_TOKENS`] tokens, or a file larger than [`MAX_FILE_LEN`].
+    TooManyTokens,
+    /// The slot table given to [`TokenFile::parse_in`] is smaller than
+    /// [`TokenFile::slots_needed`].
+    TooFewSlots,
+}
+
+/// A token file load error with its position (1-based line and byte column, as Go reports).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TokenFileError {
+    /// What went wrong.
+    pub kind: TokenFileErrorKind,
+    /// The line the record starts on.
+    pub start_line: u32,
+    /// The line of the error.
+    pub line: u32,
+    /// The byte column of the error.
+    pub column: u32,
+}
+
+impl TokenFileError {
+    /// The error with the file's path, as upstream words it
+    /// (`token file '<path>' must have at least 3 columns …`).
+    pub fn with_path<'p>(&'p self, path: &'p str) -> impl fmt::Display + 'p {
+        WithPath {
+            err: self,
+            path: Some(path),
+        }
+    }
+
+    /// The named limit behind this error, if it is one.
+    pub fn limit(&self) -> Option<Limit> {
+        match self.kind {
+            TokenFileErrorKind::RecordTooLong => Some(Limit::TokenFileRecord),
+            TokenFileErrorKind::TooManyGroups => Some(Limit::Groups),
+            TokenFileErrorKind::TooManyTokens => Some(Limit::TokenFileTokens),
+            TokenFileErrorKind::TooFewSlots => Some(Limit::TokenFileSlots),
+            _ => None,
+        }
+    }
+}
+
+struct WithPath<'p> {
+    err: &'p TokenFileError,
+    path: Option<&'p str>,
+}
+
+impl fmt::Display for WithPath<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let e = self.err;
+        let (line, col) = (e.line, e.column);
+        let csv_error = |f: &mut fmt::Formatter<'_>, what: &str| {
+            if e.start_line != e.line {
+                write!(f, "record on line {}; ", e.start_line)?;
+            }
+            write!(f, "parse error on line {line}, column {col}: {what}")
+        };
+        match e.kind {
+            TokenFileErrorKind::TooFewColumns { found } => {
+                match self.path {
+                    Some(p) => write!(f, "token file '{p}'")?,
+                    None => f.write_str("token file")?,
+                }
+                write!(
+                    f,
+                    " must have at least 3 columns (token, user name, user uid), found {found} \
+                     (line {line}, column {col})"
+                )
+            }
+            TokenFileErrorKind::BareQuote => csv_error(f, "bare \" in non-quoted-field"),
+            TokenFileErrorKind::Quote => csv_error(f, "extraneous or missing \" in quoted-field"),
+            TokenFileErrorKind::InvalidUtf8 => {
+                write!(f, "invalid UTF-8 on line {line}, column {col}")
+            }
+            TokenFileErrorKind::NulByte => write!(f, "NUL byte on line {line}, column {col}"),
+            TokenFileErrorKind::RecordTooLong => write!(
+                f,
+                "record on line {} is longer than {}",
+                e.start_line,
+                Limit::TokenFileRecord
+            ),
+            TokenFileErrorKind::TooManyGroups => write!(
+                f,
+                "record on line {} has more groups than {}",
+                e.start_line,
+                Limit::Groups
+            ),
+            TokenFileErrorKind::TooManyTokens => write!(
+                f,
+                "token file has more tokens than {} or is larger than 4 GiB (line {})",
+                Limit::TokenFileTokens,
+                e.start_line
+            ),
+            TokenFileErrorKind::TooFewSlots => write!(
+                f,
+                "token table too small at line {} (use TokenFile::slots_needed)",
+                e.start_line
+            ),
+        }
+    }
+}
+
+impl fmt::Display for TokenFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(
+            &WithPath {
+                err: self,
+                path: None,
+            },
+            f,
+        )
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for TokenFileError {}
+
+// A field as a byte range of the file. Quoted fields cover the text between the quotes,
+// which may still hold `""` and CRLF line breaks that Go's reader rewrites.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Span {
+    start: usize,
+    end: usize,
+    quoted: bool,
+}
+
+impl Span {
+    fn raw<'c>(&self, csv: &'c [u8]) -> &'c [u8] {
+        csv.get(self.start..self.end).unwrap_or_default()
+    }
+
+    fn needs_rewrite(&self, csv: &[u8]) -> bool {
+        self.quoted && self.raw(csv).iter().any(|b| *b == b'"' || *b == b'\r')
+    }
+
+    // Calls `out` with the decoded field in pieces: `""` becomes `"`, CRLF becomes LF.
+    fn decode(&self, csv: &[u8], mut out: impl FnMut(&[u8])) {
+        let raw = self.raw(csv);
+        if !self.quoted {
+            out(raw);
+            return;
+        }
+        let mut rest = raw;
+        while let Some(i) = rest.iter().position(|b| *b == b'"' || *b == b'\r') {
+            let (head, tail) = rest.split_at(i);
+            out(head);
+            match tail {
+                [b'"', b'"', more @ ..] => {
+                    out(b"\"");
+                    rest = more;
+                }
+                [b'\r', b'\n', more @ ..] => {
+                    out(b"\n");
+                    rest = more;
+                }
+                [b, more @ ..] => {
+                    out(core::slice::from_ref(b));
+                    rest = more;
+                }
+                [] => rest = tail,
+            }
+        }
+        out(rest);
+    }
+
+    fn decoded_len(&self, csv: &[u8]) -> usize {
+        let mut n = 0;
+        self.decode(csv, |p| n += p.len());
+        n
+    }
+}
+
+const MAX_KEPT_FIELDS: usize = 4;
+
+#[derive(Debug, Default)]
+struct Record {
+    start: usize,
+    start_line: u32,
+    fields: [Span; MAX_KEPT_FIELDS],
+    count: usize,
+    // Position just after the record's last field, for the column-count error.
+    end_line: u32,
+    end_column: u32,
+}
+
+impl Record {
+    fn field(&self, i: usize) -> Option<Span> {
+        if i < self.count {
+            self.fields.get(i).copied()
+        } else {
+            None
+        }
+    }
+}
+
+// Go's csv.Reader over the file, one record at a time.
+struct Reader<'c> {
+    csv: &'c [u8],
+    pos: usize,
+    line: u32,
+}
+
+struct Line {
+    start: usize,
+    // Content without the line break; CRLF and a CR before EOF are dropped as Go does.
+    end: usize,
+    newline: bool,
+}
+
+fn col(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+impl<'c> Reader<'c> {
+    fn new(csv: &'c [u8], pos: usize) -> Self {
+        Reader { csv, pos, line: 0 }
+    }
+
+    fn read_line(&mut self) -> Option<Line> {
+        if self.pos >= self.csv.len() {
+            return None;
+        }
+        let start = self.pos;
+        let rest = self.csv.get(start..).unwrap_or_default();
+        let (mut end, newline, next) = match rest.iter().position(|b| *b == b'\n') {
+            Some(i) => (start + i, true, start + i + 1),
+            None => (self.csv.len(), false, self.csv.len()),
+        };
+        if end > start && self.csv.get(end - 1) == Some(&b'\r') {
+            end -= 1;
+        }
+        self.pos = next;
+        self.line = self.line.saturating_add(1);
+        Some(Line {
+            start,
+            end,
+            newline,
+        })
+    }
+
+    fn err(
+        &self,
+        kind: TokenFileErrorKind,
+        start_line: u32,
+        line: u32,
+        column: usize,
+    ) -> TokenFileError {
+        TokenFileError {
+            kind,
+            start_line,
+            line,
+            column: col(column),
+        }
+    }
+
+    // Go's readRecord: skip empty lines, then split fields with RFC 4180 quoting.
+    fn next_record(&mut self) -> Result<Option<Record>, TokenFileError> {
+        let mut line = loop {
+            match self.read_line() {
+                None => return Ok(None),
+                Some(l) if l.start == l.end => continue,
+                Some(l) => break l,
+            }
+        };
+        let mut rec = Record {
+            start: line.start,
+            start_line: self.line,
+            ..Record::default()
+        };
+        let mut at = line.start; // the unconsumed part of the line is at..line.end
+        let mut column = 1usize;
+        let push = |rec: &mut Record, span: Span| {
+            if let Some(slot) = rec.fields.get_mut(rec.count) {
+                *slot = span;
+            }
+            rec.count += 1;
+        };
+        loop {
+            let rest = self.csv.get(at..line.end).unwrap_or_default();
+            if rest.first() != Some(&b'"') {
+                let i = rest.iter().position(|b| *b == b',');
+                let field = rest.get(..i.unwrap_or(rest.len())).unwrap_or_default();
+                if let Some(j) = field.iter().position(|b| *b == b'"') {
+                    return Err(self.err(
+                        TokenFileErrorKind::BareQuote,
+                        rec.start_line,
+                        self.line,
+                        column + j,
+                    ));
+                }
+                push(
+                    &mut rec,
+                    Span {
+                        start: at,
+                        end: at + field.len(),
+                        quoted: false,
+                    },
+                );
+                match i {
+                    Some(i) => {
+                        at += i + 1;
+                        column += i + 1;
+                    }
+                    None => {
+                        column += field.len();
+                        break;
+                    }
+                }
+            } else {
+                at += 1;
+                column += 1;
+                let start = at;
+                loop {
+                    let rest = self.csv.get(at..line.end).unwrap_or_default();
+                    if let Some(i) = rest.iter().position(|b| *b == b'"') {
+                        let quote = at + i;
+                        at = quote + 1;
+                        column += i + 1;
+                        match self.csv.get(at..line.end).unwrap_or_default().first() {
+                            Some(b'"') => {
+                                at += 1;
+                                column += 1;
+                            }
+                            Some(b',') => {
+                                push(
+                                    &mut rec,
+                                    Span {
+                                        start,
+                                        end: quote,
+                                        quoted: true,
+                                    },
+                                );
+                                at += 1;
+                                column += 1;
+                                break;
+                            }
+                            None => {
+                                push(
+                                    &mut rec,
+                                    Span {
+                                        start,
+                                        end: quote,
+                                        quoted: true,
+                                    },
+                                );
+                                rec.end_line = self.line;
+                                rec.end_column = col(column);
+                                return self.finish(rec, line);
+                            }
+                            Some(_) => {
+                                return Err(self.err(
+                                    TokenFileErrorKind::Quote,
+                                    rec.start_line,
+                                    self.line,
+                                    column - 1,
+                                ));
+                            }
+                        }
+                    } else if !rest.is_empty() || line.newline {
+                        // The field runs on past this line; its break is part of the value.
+                        column += rest.len() + usize::from(line.newline);
+                        let err_line = self.line;
+                        match self.read_line() {
+                            Some(next) => {
+                                line = next;
+                                at = line.start;
+                                column = 1;
+                            }
+                            None => {
+                                return Err(self.err(
+                                    TokenFileErrorKind::Quote,
+                                    rec.start_line,
+                                    err_line,
+                                    column,
+                                ));
+                            }
+                        }
+                    } else {
+                        return Err(self.err(
+                            TokenFileErrorKind::Quote,
+                            rec.start_line,
+                            self.line,
+                            column,
+                        ));
+                    }
+                }
+            }
+        }
+        rec.end_line = self.line;
+        rec.end_column = col(column);
+        self.finish(rec, line)
+    }
+
+    fn finish(&self, rec: Record, line: Line) -> Result<Option<Record>, TokenFileError> {
+        let end = if line.newline { line.end + 1 } else { line.end };
+        if end.saturating_sub(rec.start) > MAX_RECORD_LEN {
+            return Err(self.err(
+                TokenFileErrorKind::RecordTooLong,
+                rec.start_line,
+                rec.start_line,
+                1,
+            ));
+        }
+        Ok(Some(rec))
+    }
+}
+
+fn position_of(csv: &[u8], offset: usize) -> (u32, usize) {
+    let before = csv.get(..offset).unwrap_or_default();
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    (col(line), offset - line_start + 1)
+}
+
+fn check_bytes(csv: &[u8]) -> Result<(), TokenFileError> {
+    let at = |kind, offset| {
+        let (line, column) = position_of(csv, offset);
+        TokenFileError {
+            kind,
+            start_line: line,
+            line,
+            column: col(column),
+        }
+    };
+    if csv.len() > MAX_FILE_LEN {
+        return Err(TokenFileError {
+            kind: TokenFileErrorKind::TooManyTokens,
+            start_line: 0,
+            line: 0,
+            column: 0,
+        });
+    }
+    if let Err(e) = core::str::from_utf8(csv) {
+        return Err(at(TokenFileErrorKind::InvalidUtf8, e.valid_up_to()));
+    }
+    if let Some(i) = csv.iter().position(|b| *b == 0) {
+        return Err(at(TokenFileErrorKind::NulByte, i));
+    }
+    Ok(())
+}
+
+// The records that name a token, with their digest, in file order. Calls `f` for each.
+fn for_each_token(
+    csv: &[u8],
+    mut f: impl FnMut(&Record, [u8; 32]) -> Result<(), TokenFileError>,
+) -> Result<Stats, TokenFileError> {
+    check_bytes(csv)?;
+    let mut reader = Reader::new(csv, 0);
+    let mut stats = Stats::default();
+    while let Some(rec) = reader.next_record()? {
+        if rec.count < 3 {
+            return Err(TokenFileError {
+                kind: TokenFileErrorKind::TooFewColumns { found: rec.count },
+                start_line: rec.start_line,
+                line: rec.end_line,
+                column: rec.end_column,
+            });
+        }
+        let token = rec.field(0).unwrap_or_default();
+        if token.start == token.end {
+            stats.empty_tokens += 1;
+            continue;
+        }
+        if let Some(groups) = rec.field(3) {
+            let mut commas = 0usize;
+            groups.decode(csv, |p| commas += p.iter().filter(|b| **b == b',').count());
+            if commas >= MAX_GROUPS {
+                return Err(TokenFileError {
+                    kind: TokenFileErrorKind::TooManyGroups,
+                    start_line: rec.start_line,
+                    line: rec.start_line,
+                    column: 1,
+                });
+            }
+        }
+        stats.records += 1;
+        if stats.records > MAX_TOKENS {
+            return Err(TokenFileError {
+                kind: TokenFileErrorKind::TooManyTokens,
+                start_line: rec.start_line,
+                line: rec.start_line,
+                column: 1,
+            });
+        }
+        let mut h = Sha256::new();
+        token.decode(csv, |p| h.update(p));
+        f(&rec, h.finalize().into())?;
+    }
+    Ok(stats)
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Stats {
+    records: usize,
+    empty_tokens: usize,
+}
+
+fn table_size(tokens: usize) -> usize {
+    // At most half full, so probe chains stay short and always end at an empty slot.
+    tokens.saturating_mul(2).max(2).next_power_of_two()
+}
+
+fn probe_start(digest: &[u8; 32], mask: usize) -> usize {
+    let mut first = [0u8; 8];
+    first.copy_from_slice(digest.get(..8).unwrap_or(&[0; 8]));
+    (u64::from_le_bytes(first) as usize) & mask
+}
+
+// Inserts or, for a duplicate token, replaces: upstream lets the later record win.
+// Returns whether the token was a duplicate.
+fn insert(slots: &mut [Slot], mask: usize, digest: [u8; 32], record: u32) -> bool {
+    let mut i = probe_start(&digest, mask);
+    for _ in 0..slots.len() {
+        let Some(slot) = slots.get_mut(i) else { break };
+        if !slot.used {
+            *slot = Slot {
+                digest,
+                record,
+                used: true,
+            };
+            return false;
+        }
+        if slot.digest == digest {
+            slot.record = record;
+            return true;
+        }
+        i = (i + 1) & mask;
+    }
+    false
+}
+
+/// A loaded token file: the file's bytes `C` and its token table `S`.
+///
+/// Build one with [`TokenFile::parse_in`] (no heap: you supply the slot table) or, with the
+/// `alloc` feature, [`OwnedTokenFile::parse`].
+#[derive(Clone, Debug)]
+pub struct TokenFile<C, S> {
+    csv: C,
+    slots: S,
+    tokens: usize,
+    duplicates: usize,
+    empty_tokens: usize,
+}
+
+/// A token file that owns its bytes and table.
+#[cfg(feature = "alloc")]
+pub type OwnedTokenFile = TokenFile<alloc::vec::Vec<u8>, alloc::vec::Vec<Slot>>;
+
+impl TokenFile<(), ()> {
+    /// How many [`Slot`]s [`TokenFile::parse_in`] needs for this file; also validates it.
+    pub fn slots_needed(csv: &[u8]) -> Result<usize, TokenFileError> {
+        let stats = for_each_token(csv, |_, _| Ok(()))?;
+        Ok(table_size(stats.records))
+    }
+}
+
+fn fill(csv: &[u8], slots: &mut [Slot]) -> Result<(usize, usize, usize), TokenFileError> {
+    let size = if slots.len().is_power_of_two() {
+        slots.len()
+    } else {
+        slots.len().checked_next_power_of_two().map_or(0, |p| p / 2)
+    };
+    let mask = size.saturating_sub(1);
+    let table = slots.get_mut(..size).unwrap_or_default();
+    table.fill(Slot::default());
+    let (mut used, mut duplicates) = (0usize, 0usize);
+    let stats = for_each_token(csv, |rec, digest| {
+        if (used + 1) * 2 > size {
+            return Err(TokenFileError {
+                kind: TokenFileErrorKind::TooFewSlots,
+                start_line: rec.start_line,
+                line: rec.start_line,
+                column: 1,
+            });
+        }
+        let offset = u32::try_from(rec.start).unwrap_or(u32::MAX);
+        if insert(table, mask, digest, offset) {
+            duplicates += 1;
+        } else {
+            used += 1;
+        }
+        Ok(())
+    })?;
+    Ok((used, duplicates, stats.empty_tokens))
+}
+
+impl<'c> TokenFile<&'c [u8], &'c [Slot]> {
+    /// Loads a token file without a heap, borrowing `csv` and using `slots` as the table
+    /// (at least [`TokenFile::slots_needed`] of them).
+    pub fn parse_in(csv: &'c [u8], slots: &'c mut [Slot]) -> Result<Self, TokenFileError> {
+        let (tokens, duplicates, empty_tokens) = fill(csv, slots)?;
+        let size = if slots.len().is_power_of_two() {
+            slots.len()
+        } else {
+            slots.len().checked_next_power_of_two().map_or(0, |p| p / 2)
+        };
+        let slots: &'c [Slot] = slots;
+        Ok(TokenFile {
+            csv,
+            slots: slots.get(..size).unwrap_or_default(),
+            tokens,
+            duplicates,
+            empty_tokens,
+        })
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl OwnedTokenFile {
+    /// Loads a token file, taking ownership of its bytes.
+    pub fn parse(csv: impl Into<alloc::vec::Vec<u8>>) -> Result<Self, TokenFileError> {
+        let csv = csv.into();
+        let mut slots = alloc::vec![Slot::default(); TokenFile::slots_needed(&csv)?];
+        let (tokens, duplicates, empty_tokens) = fill(&csv, &mut slots)?;
+        Ok(TokenFile {
+            csv,
+            slots,
+            tokens,
+            duplicates,
+            empty_tokens,
+        })
+    }
+}
+
+impl<C: AsRef<[u8]>, S: AsRef<[Slot]>> TokenFile<C, S> {
+    /// Distinct tokens in the table.
+    pub fn len(&self) -> usize {
+        self.tokens
+    }
+
+    /// True when the file named no token.
+    pub fn is_empty(&self) -> bool {
+        self.tokens == 0
+    }
+
+    /// Records whose token repeated an earlier one (upstream warns; the later one wins).
+    pub fn duplicates(&self) -> usize {
+        self.duplicates
+    }
+
+    /// Records with an empty token, which upstream skips with a warning.
+    pub fn empty_tokens(&self) -> usize {
+        self.empty_tokens
+    }
+
+    // The offset of the record for `token`, in constant time over the probe chain.
+    fn find(&self, token: &[u8]) -> Option<usize> {
+        let slots = self.slots.as_ref();
+        let mask = slots.len().checked_sub(1)?;
+        let digest: [u8; 32] = Sha256::digest(token).into();
+        let mut i = probe_start(&digest, mask);
+        let mut found = subtle::Choice::from(0);
+        let mut record = 0u32;
+        for _ in 0..slots.len() {
+            let Some(slot) = slots.get(i) else { break };
+            if !slot.used {
+                break;
+            }
+            let eq = slot.digest.ct_eq(&digest);
+            record.conditional_assign(&slot.record, eq);
+            found |= eq;
+            i = (i + 1) & mask;
+        }
+        if bool::from(found) {
+            Some(record as usize)
+        } else {
+            None
+        }
+    }
+
+    fn user<'a>(&'a self, offset: usize, scratch: &mut Scratch<'a>) -> Result<User<'a>, Error> {
+        let csv = self.csv.as_ref();
+        let rec = Reader::new(csv, offset)
+            .next_record()
+            .ok()
+            .flatten()
+            .filter(|r| r.start == offset)
+            .ok_or(Error::TokenFileCorrupt)?;
+        let field = |i: usize, scratch: &mut Scratch<'a>| -> Result<&'a str, Error> {
+            let span = rec.field(i).ok_or(Error::TokenFileCorrupt)?;
+            let bytes: &'a [u8] = if span.needs_rewrite(csv) {
+                let out = scratch.alloc(span.decoded_len(csv))?;
+                let mut at = 0;
+                span.decode(csv, |p| {
+                    if let Some(dst) = out.get_mut(at..at + p.len()) {
+                        dst.copy_from_slice(p);
+                    }
+                    at += p.len();
+                });
+                out
+            } else {
+                span.raw(csv)
+            };
+            core::str::from_utf8(bytes).map_err(|_| Error::TokenFileCorrupt)
+        };
+        let mut user = User {
+            name: field(1, scratch)?,
+            uid: field(2, scratch)?,
+            ..User::default()
+        };
+        if rec.count >= 4 {
+            let groups = field(3, scratch)?;
+            let mut g = Groups::new();
+            for group in groups.split(',') {
+                g.push(group)?;
+            }
+            user.groups = g;
+        }
+        Ok(user)
+    }
+}
+
+impl<C: AsRef<[u8]>, S: AsRef<[Slot]>> TokenAuthenticator for TokenFile<C, S> {
+    fn authenticate_token<'a>(
+        &'a self,
+        token: &'a [u8],
+        _ctx: &Context<'a>,
+        scratch: &mut Scratch<'a>,
+    ) -> Outcome<'a> {
+        match self.find(token) {
+            None => Outcome::NotMine(None),
+            Some(offset) => match self.user(offset, scratch) {
+                Ok(user) => Outcome::Authenticated(Response::new(user)),
+                Err(e) => Outcome::rejected(e),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load<'c>(
+        csv: &'c [u8],
+        slots: &'c mut [Slot],
+    ) -> Result<TokenFile<&'c [u8], &'c [Slot]>, TokenFileError> {
+        TokenFile::parse_in(csv, slots)
+    }
+
+    #[test]
+    fn column_positions_match_go() {
+        let mut slots = [Slot::default(); 8];
+        let e = load(b"a\"b,u,i\n", &mut slots).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "parse error on line 1, column 2: bare \" in non-quoted-field"
+        );
+        let e = load(b"a,\"u\"x,i\n", &mut slots).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "parse error on line 1, column 5: extraneous or missing \" in quoted-field"
+        );
+        let e = load(b"a,\"bc", &mut slots).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "parse error on line 1, column 6: extraneous or missing \" in quoted-field"
+        );
+        let e = load(b"x,y,z\na,\"b\nc\"d,e\n", &mut slots).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "record on line 2; parse error on line 3, column 2: extraneous or missing \" in quoted-field"
+        );
+    }
+
+    #[test]
+    fn decoding_rewrites_doubled_quotes_and_crlf() {
+        let csv = b"\"a\"\"b\r\nc\"";
+        let span = Span {
+            start: 1,
+            end: csv.len() - 1,
+            quoted: true,
+        };
+        let mut out = heapless::Vec::<u8, 16>::new();
+        span.decode(csv, |p| out.extend_from_slice(p).unwrap());
+        assert_eq!(out.as_slice(), b"a\"b\nc");
+        assert_eq!(span.decoded_len(csv), 5);
+    }
+}

@@ -1,0 +1,379 @@
+//! Composition: unions, the audience-agnostic wrapper, group adders and anonymous.
+//!
+//! Upstream: `pkg/authentication/request/union`, `token/union`,
+//! `authenticator/audagnostic.go`, `group/*.go`, `request/anonymous/anonymous.go`.
+
+use core::marker::PhantomData;
+use core::ops::Deref;
+
+use crate::authenticator::{Context, Outcome, Request, RequestAuthenticator, TokenAuthenticator};
+use crate::error::{Error, Errors};
+use crate::scratch::Scratch;
+use crate::user::{
+    ANONYMOUS_USER, AUTHENTICATED_GROUP, Audiences, Groups, Response, UNAUTHENTICATED_GROUP, User,
+};
+
+// Upstream `union.New` / `NewFailOnError`: the first success wins and discards earlier
+// errors; without fail-on-error every error is collected into one aggregate.
+fn run_union<'a, T: 'a>(
+    items: impl Iterator<Item = &'a T>,
+    fail_on_error: bool,
+    mut call: impl FnMut(&'a T) -> Outcome<'a>,
+) -> Outcome<'a> {
+    let mut errors = Errors::new();
+    for item in items {
+        match call(item) {
+            Outcome::Authenticated(r) => return Outcome::Authenticated(r),
+            Outcome::Rejected(e) if fail_on_error => return Outcome::Rejected(e),
+            Outcome::Rejected(e) => errors.extend(&e),
+            Outcome::NotMine(_) => {}
+        }
+    }
+    if errors.is_empty() {
+        Outcome::NotMine(None)
+    } else {
+        Outcome::Rejected(errors)
+    }
+}
+
+/// Tries token authenticators in order (upstream `token/union`).
+///
+/// `L` is any list that derefs to a slice: `&[&dyn TokenAuthenticator]` for no-heap
+/// embedders, or a `Vec<Box<dyn TokenAuthenticator + Send + Sync>>`.
+#[derive(Clone, Debug)]
+pub struct TokenUnion<L, A> {
+    list: L,
+    fail_on_error: bool,
+    // Names the element type so that `&'a Self` implies `A: 'a`.
+    _element: PhantomData<fn() -> A>,
+}
+
+impl<L: Deref<Target = [A]>, A: TokenAuthenticator> TokenUnion<L, A> {
+    /// Upstream `New`: every error is collected; the first success wins.
+    pub const fn new(list: L) -> Self {
+        TokenUnion {
+            list,
+            fail_on_error: false,
+            _element: PhantomData,
+        }
+    }
+
+    /// Upstream `NewFailOnError`: the first error is returned at once.
+    pub const fn fail_on_error(list: L) -> Self {
+        TokenUnion {
+            list,
+            fail_on_error: true,
+            _element: PhantomData,
+        }
+    }
+}
+
+impl<L: Deref<Target = [A]>, A: TokenAuthenticator> TokenAuthenticator for TokenUnion<L, A> {
+    fn authenticate_token<'a>(
+        &'a self,
+        token: &'a [u8],
+        ctx: &Context<'a>,
+        scratch: &mut Scratch<'a>,
+    ) -> Outcome<'a> {
+        run_union(self.list.iter(), self.fail_on_error, |a| {
+            a.authenticate_token(token, ctx, scratch)
+        })
+    }
+}
+
+/// Tries request authenticators in order (upstream `request/union`).
+#[derive(Clone, Debug)]
+pub struct RequestUnion<L, A> {
+    list: L,
+    fail_on_error: bool,
+    // Names the element type so that `&'a Self` implies `A: 'a`.
+    _element: PhantomData<fn() -> A>,
+}
+
+impl<L: Deref<Target = [A]>, A: RequestAuthenticator> RequestUnion<L, A> {
+    /// Upstream `New`: every error is collected; the first success wins.
+    pub const fn new(list: L) -> Self {
+        RequestUnion {
+            list,
+            fail_on_error: false,
+            _element: PhantomData,
+        }
+    }
+
+    /// Upstream `NewFailOnError`: the first error is returned at once.
+    pub const fn fail_on_error(list: L) -> Self {
+        RequestUnion {
+            list,
+            fail_on_error: true,
+            _element: PhantomData,
+        }
+    }
+}
+
+impl<L: Deref<Target = [A]>, A: RequestAuthenticator> RequestAuthenticator for RequestUnion<L, A> {
+    fn authenticate_request<'a>(
+        &'a self,
+        req: &Request<'a>,
+        ctx: &Context<'a>,
+        scratch: &mut Scratch<'a>,
+    ) -> Outcome<'a> {
+        run_union(self.list.iter(), self.fail_on_error, |a| {
+            a.authenticate_request(req, ctx, scratch)
+        })
+    }
+}
+
+/// Upstream's audience-agnostic wrapper (`WrapAudienceAgnosticToken`/`Request`) for
+/// strategies whose credentials carry no audience (token file, bootstrap, front proxy).
+///
+/// With no request audiences the inner result passes unchanged. Otherwise the response is
+/// given the request audiences that are also in `implicit` (the server's API audiences);
+/// when none are, the inner strategy is not asked at all.
+#[derive(Clone, Debug)]
+pub struct AudienceAgnostic<'x, T> {
+    implicit: &'x [&'x str],
+    inner: T,
+}
+
+impl<'x, T> AudienceAgnostic<'x, T> {
+    /// Wraps `inner`, which must not return audiences itself.
+    pub const fn new(implicit: &'x [&'x str], inner: T) -> Self {
+        AudienceAgnostic { implicit, inner }
+    }
+
+    fn wrap<'a>(&self, ctx: &Context<'a>, inner: impl FnOnce() -> Outcome<'a>) -> Outcome<'a> {
+        if ctx.audiences.is_empty() {
+            return inner();
+        }
+        let auds = match Audiences::intersect(self.implicit, ctx.audiences) {
+            Ok(a) => a,
+            Err(e) => return Outcome::rejected(e),
+        };
+        if auds.is_empty() {
+            return Outcome::NotMine(None);
+        }
+        match inner() {
+            Outcome::Authenticated(mut r) => {
+                if !r.audiences.is_empty() {
+                    return Outcome::rejected(Error::AudienceAgnosticReturnedAudiences);
+                }
+                r.audiences = auds;
+                Outcome::Authenticated(r)
+            }
+            other => other,
+        }
+    }
+}
+
+impl<T: TokenAuthenticator> TokenAuthenticator for AudienceAgnostic<'_, T> {
+    fn authenticate_token<'a>(
+        &'a self,
+        token: &'a [u8],
+        ctx: &Context<'a>,
+        scratch: &mut Scratch<'a>,
+    ) -> Outcome<'a> {
+        self.wrap(ctx, || self.inner.authenticate_token(token, ctx, scratch))
+    }
+}
+
+impl<T: RequestAuthenticator> RequestAuthenticator for AudienceAgnostic<'_, T> {
+    fn authenticate_request<'a>(
+        &'a self,
+        req: &Request<'a>,
+        ctx: &Context<'a>,
+        scratch: &mut Scratch<'a>,
+    ) -> Outcome<'a> {
+        self.wrap(ctx, || self.inner.authenticate_request(req, ctx, scratch))
+    }
+}
+
+/// Upstream `AuthenticatedGroupAdder`: appends `system:authenticated` last, unless the user
+/// is anonymous or already in `system:authenticated` or `system:unauthenticated`.
+#[derive(Clone, Debug)]
+pub struct AuthenticatedGroupAdder<T> {
+    inner: T,
+}
+
+impl<T> AuthenticatedGroupAdder<T> {
+    /// Wraps `inner`.
+    pub const fn new(inner: T) -> Self {
+        AuthenticatedGroupAdder { inner }
+    }
+
+    /// Applies the rule to one response.
+    pub fn add<'a>(mut r: Response<'a>) -> Result<Response<'a>, Error> {
+        let u = &r.user;
+        if u.name == ANONYMOUS_USER
+            || u.groups.contains(AUTHENTICATED_GROUP)
+            || u.groups.contains(UNAUTHENTICATED_GROUP)
+        {
+            return Ok(r);
+        }
+        r.user.groups.push(AUTHENTICATED_GROUP)?;
+        Ok(r)
+    }
+}
+
+fn add_authenticated(o: Outcome<'_>) -> Outcome<'_> {
+    match o {
+        Outcome::Authenticated(r) => match AuthenticatedGroupAdder::<()>::add(r) {
+            Ok(r) => Outcome::Authenticated(r),
+            Err(e) => Outcome::rejected(e),
+        },
+        other => other,
+    }
+}
+
+impl<T: TokenAuthenticator> TokenAuthenticator for AuthenticatedGroupAdder<T> {
+    fn authenticate_token<'a>(
+        &'a self,
+        token: &'a [u8],
+        ctx: &Context<'a>,
+        scratch: &mut Scratch<'a>,
+    ) -> Outcome<'a> {
+        add_authenticated(self.inner.authenticate_token(token, ctx, scratch))
+    }
+}
+
+impl<T: RequestAuthenticator> RequestAuthenticator for AuthenticatedGroupAdder<T> {
+    fn authenticate_request<'a>(
+        &'a self,
+        req: &Request<'a>,
+        ctx: &Context<'a>,
+        scratch: &mut Scratch<'a>,
+    ) -> Outcome<'a> {
+        add_authenticated(self.inner.authenticate_request(req, ctx, scratch))
+    }
+}
+
+/// Upstream `GroupAdder`/`TokenGroupAdder`: appends fixed groups after the user's own.
+#[derive(Clone, Debug)]
+pub struct GroupAdder<'x, T> {
+    groups: &'x [&'x str],
+    inner: T,
+}
+
+impl<'x, T> GroupAdder<'x, T> {
+    /// Wraps `inner`, appending `groups` to every authenticated user.
+    pub const fn new(groups: &'x [&'x str], inner: T) -> Self {
+        GroupAdder { groups, inner }
+    }
+
+    fn add<'a>(&'a self, o: Outcome<'a>) -> Outcome<'a> {
+        match o {
+            Outcome::Authenticated(mut r) => {
+                for g in self.groups {
+                    if let Err(e) = r.user.groups.push(g) {
+                        return Outcome::rejected(e);
+                    }
+                }
+                Outcome::Authenticated(r)
+            }
+            other => other,
+        }
+    }
+}
+
+impl<T: TokenAuthenticator> TokenAuthenticator for GroupAdder<'_, T> {
+    fn authenticate_token<'a>(
+        &'a self,
+        token: &'a [u8],
+        ctx: &Context<'a>,
+        scratch: &mut Scratch<'a>,
+    ) -> Outcome<'a> {
+        self.add(self.inner.authenticate_token(token, ctx, scratch))
+    }
+}
+
+impl<T: RequestAuthenticator> RequestAuthenticator for GroupAdder<'_, T> {
+    fn authenticate_request<'a>(
+        &'a self,
+        req: &Request<'a>,
+        ctx: &Context<'a>,
+        scratch: &mut Scratch<'a>,
+    ) -> Outcome<'a> {
+        self.add(self.inner.authenticate_request(req, ctx, scratch))
+    }
+}
+
+/// The anonymous authenticator (upstream `request/anonymous`): `system:anonymous` in
+/// `system:unauthenticated`, with the request's audiences.
+///
+/// With conditions, only requests whose path equals one of them exactly (case-sensitive,
+/// no prefix or trailing-slash match) are anonymous; others are "not mine". Place it after
+/// the other strategies in a fail-on-error union, as kube-apiserver does, so a bad
+/// credential is an error rather than anonymous.
+#[derive(Clone, Debug, Default)]
+pub struct Anonymous<'x> {
+    paths: &'x [&'x str],
+}
+
+impl<'x> Anonymous<'x> {
+    /// Anonymous for every path.
+    pub const fn new() -> Self {
+        Anonymous { paths: &[] }
+    }
+
+    /// Anonymous only for these exact paths (`anonymous.conditions[].path`).
+    pub const fn with_paths(paths: &'x [&'x str]) -> Self {
+        Anonymous { paths }
+    }
+}
+
+impl RequestAuthenticator for Anonymous<'_> {
+    fn authenticate_request<'a>(
+        &'a self,
+        req: &Request<'a>,
+        ctx: &Context<'a>,
+        _scratch: &mut Scratch<'a>,
+    ) -> Outcome<'a> {
+        if !self.paths.is_empty() && !self.paths.contains(&req.path) {
+            return Outcome::NotMine(None);
+        }
+        let mut groups = Groups::new();
+        let mut audiences = Audiences::new();
+        let built = groups
+            .push(UNAUTHENTICATED_GROUP)
+            .and_then(|()| ctx.audiences.iter().try_for_each(|a| audiences.push(a)));
+        match built {
+            Ok(()) => Outcome::Authenticated(Response {
+                user: User {
+                    name: ANONYMOUS_USER,
+                    groups,
+                    ..User::default()
+                },
+                audiences,
+            }),
+            Err(e) => Outcome::rejected(e),
+        }
+    }
+}
+
+#[cfg(feature = "alloc")]
+mod boxed {
+    use alloc::boxed::Box;
+
+    use super::*;
+
+    impl<T: TokenAuthenticator + ?Sized> TokenAuthenticator for Box<T> {
+        fn authenticate_token<'a>(
+            &'a self,
+            token: &'a [u8],
+            ctx: &Context<'a>,
+            scratch: &mut Scratch<'a>,
+        ) -> Outcome<'a> {
+            (**self).authenticate_token(token, ctx, scratch)
+        }
+    }
+
+    impl<T: RequestAuthenticator + ?Sized> RequestAuthenticator for Box<T> {
+        fn authenticate_request<'a>(
+            &'a self,
+            req: &Request<'a>,
+            ctx: &Context<'a>,
+            scratch: &mut Scratch<'a>,
+        ) -> Outcome<'a> {
+            (**self).authenticate_request(req, ctx, scratch)
+        }
+    }
+}

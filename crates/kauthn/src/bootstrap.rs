@@ -85,8 +85,7 @@ impl fmt::Display for BootstrapError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for BootstrapError {}
+impl core::error::Error for BootstrapError {}
 
 /// The store could not answer (anything but "not found"). Upstream returns such lister
 /// errors as errors, not as "not mine".

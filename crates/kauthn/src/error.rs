@@ -106,8 +106,7 @@ impl fmt::Display for Error {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for Error {}
+impl core::error::Error for Error {}
 
 impl From<BootstrapError> for Error {
     fn from(e: BootstrapError) -> Self {
@@ -214,5 +213,4 @@ impl fmt::Display for Errors {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for Errors {}
+impl core::error::Error for Errors {}

@@ -45,8 +45,7 @@ impl fmt::Display for TimeError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for TimeError {}
+impl core::error::Error for TimeError {}
 
 struct Cursor<'a> {
     rest: &'a [u8],

@@ -182,8 +182,7 @@ impl fmt::Display for TokenFileError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for TokenFileError {}
+impl core::error::Error for TokenFileError {}
 
 // A field as a byte range of the file. Quoted fields cover the text between the quotes,
 // which may still hold `""` and CRLF line breaks that Go's reader rewrites.
@@ -574,9 +573,11 @@ fn table_size(tokens: usize) -> usize {
 }
 
 fn probe_start(digest: &[u8; 32], mask: usize) -> usize {
-    let mut first = [0u8; 8];
-    first.copy_from_slice(digest.get(..8).unwrap_or(&[0; 8]));
-    (u64::from_le_bytes(first) as usize) & mask
+    // The digest is uniform, so its first bytes are a fine table index.
+    const N: usize = core::mem::size_of::<usize>();
+    let mut first = [0u8; N];
+    first.copy_from_slice(digest.get(..N).unwrap_or(&[0; N]));
+    usize::from_le_bytes(first) & mask
 }
 
 // Inserts or, for a duplicate token, replaces: upstream lets the later record win.
@@ -802,6 +803,9 @@ impl<C: AsRef<[u8]>, S: AsRef<[Slot]>> TokenAuthenticator for TokenFile<C, S> {
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
+    use std::string::ToString;
+
     use super::*;
 
     fn load<'c>(

@@ -56,7 +56,7 @@ impl<'a> Groups<'a> {
 
     /// True when `group` is present.
     pub fn contains(&self, group: &str) -> bool {
-        self.0.iter().any(|g| *g == group)
+        self.0.contains(&group)
     }
 
     /// The groups in order.
@@ -292,7 +292,7 @@ impl<'a> Audiences<'a> {
 
     /// True when `aud` is present.
     pub fn contains(&self, aud: &str) -> bool {
-        self.0.iter().any(|a| *a == aud)
+        self.0.contains(&aud)
     }
 
     /// The audiences in order.

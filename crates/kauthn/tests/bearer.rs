@@ -1,5 +1,5 @@
 //! Upstream `bearertoken_test.go` (spec §13.12) and §2.5.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, clippy::std_instead_of_core)]
 
 mod common;
 

@@ -1,5 +1,5 @@
 //! Upstream `bootstrap_test.go` and `k8s.io/cluster-bootstrap` tests (spec §13.4).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, clippy::std_instead_of_core)]
 
 use kauthn::{
     BootstrapError, BootstrapSecret, BootstrapSecretStore, BootstrapTokenAuthenticator, Context,

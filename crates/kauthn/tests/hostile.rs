@@ -1,6 +1,6 @@
 //! Hostile inputs for the token file, bootstrap tokens and bearer extraction: each gives a
 //! clear error or a plain "not mine", never a panic.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, clippy::std_instead_of_core)]
 
 use kauthn::{
     BootstrapSecret, BootstrapTokenAuthenticator, BearerTokenRef, Context, Limit, OwnedTokenFile,

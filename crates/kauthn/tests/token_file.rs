@@ -1,5 +1,5 @@
 //! Upstream `tokenfile_test.go` (spec §13.1) and the confirmed extra vectors.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, clippy::std_instead_of_core)]
 
 use kauthn::{
     Context, OwnedTokenFile, Outcome, Scratch, TokenAuthenticator, TokenFile, TokenFileErrorKind,

@@ -1,6 +1,6 @@
 //! Upstream union, group adder, anonymous and audience-agnostic tests (spec §13.8, §13.10,
 //! §13.13, §2.4, §12).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, clippy::std_instead_of_core)]
 
 mod common;
 

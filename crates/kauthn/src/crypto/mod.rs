@@ -78,8 +78,7 @@ impl fmt::Display for SignatureError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for SignatureError {}
+impl core::error::Error for SignatureError {}
 
 /// A signature verification backend. Implementations hash `message` themselves.
 pub trait Verifier: Send + Sync {

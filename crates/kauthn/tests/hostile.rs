@@ -1,10 +1,17 @@
 //! Hostile inputs for the token file, bootstrap tokens and bearer extraction: each gives a
 //! clear error or a plain "not mine", never a panic.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, clippy::std_instead_of_core)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::std_instead_of_core
+)]
 
 use kauthn::{
-    BootstrapSecret, BootstrapTokenAuthenticator, BearerTokenRef, Context, Limit, OwnedTokenFile,
-    Outcome, Scratch, TokenAuthenticator, TokenFileErrorKind, UnixTime, extract_bearer_token,
+    BearerTokenRef, BootstrapSecret, BootstrapTokenAuthenticator, Context, Limit, Outcome,
+    OwnedTokenFile, Scratch, TokenAuthenticator, TokenFileErrorKind, UnixTime,
+    extract_bearer_token,
 };
 
 #[test]
@@ -14,7 +21,10 @@ fn two_mebibyte_line_is_a_record_length_error() {
     let e = OwnedTokenFile::parse(csv).unwrap_err();
     assert_eq!(e.kind, TokenFileErrorKind::RecordTooLong);
     assert_eq!(e.limit(), Some(Limit::TokenFileRecord));
-    assert_eq!(e.to_string(), "record on line 1 is longer than MAX_RECORD_LEN (65536)");
+    assert_eq!(
+        e.to_string(),
+        "record on line 1 is longer than MAX_RECORD_LEN (65536)"
+    );
 }
 
 #[test]
@@ -74,7 +84,10 @@ fn hundred_thousand_bootstrap_groups_are_declined_with_the_limit() {
     let mut s = Scratch::new(&mut buf);
     let ctx = Context::at(UnixTime::from_secs(0));
     let o = a.authenticate_token(b"abcdef.0123456789abcdef", &ctx, &mut s);
-    assert_eq!(o, Outcome::NotMine(Some(kauthn::Error::LimitExceeded(Limit::Groups))));
+    assert_eq!(
+        o,
+        Outcome::NotMine(Some(kauthn::Error::LimitExceeded(Limit::Groups)))
+    );
 }
 
 #[test]
@@ -92,7 +105,10 @@ fn hostile_bootstrap_tokens_are_not_mine() {
     ] {
         let mut buf = [0u8; 64];
         let mut s = Scratch::new(&mut buf);
-        assert_eq!(a.authenticate_token(token, &ctx, &mut s), Outcome::NotMine(None));
+        assert_eq!(
+            a.authenticate_token(token, &ctx, &mut s),
+            Outcome::NotMine(None)
+        );
     }
 }
 
@@ -100,10 +116,22 @@ fn hostile_bootstrap_tokens_are_not_mine() {
 fn hostile_authorization_headers_never_panic() {
     let long = [b"Bearer ".as_slice(), &vec![b'x'; 2 << 20]].concat();
     assert!(matches!(extract_bearer_token(&long), BearerTokenRef::Token(t) if t.len() == 2 << 20));
-    assert_eq!(extract_bearer_token(b"Bearer a\0b"), BearerTokenRef::Token(b"a\0b"));
-    assert_eq!(extract_bearer_token(b"Bearer \xff\xfe"), BearerTokenRef::Token(b"\xff\xfe"));
-    assert_eq!(extract_bearer_token(b"\xffBearer x"), BearerTokenRef::Absent);
-    assert_eq!(extract_bearer_token(&[b' '; 100_000]), BearerTokenRef::Absent);
+    assert_eq!(
+        extract_bearer_token(b"Bearer a\0b"),
+        BearerTokenRef::Token(b"a\0b")
+    );
+    assert_eq!(
+        extract_bearer_token(b"Bearer \xff\xfe"),
+        BearerTokenRef::Token(b"\xff\xfe")
+    );
+    assert_eq!(
+        extract_bearer_token(b"\xffBearer x"),
+        BearerTokenRef::Absent
+    );
+    assert_eq!(
+        extract_bearer_token(&[b' '; 100_000]),
+        BearerTokenRef::Absent
+    );
 }
 
 #[test]
@@ -113,10 +141,18 @@ fn errors_never_contain_the_token() {
     let mut s = Scratch::new(&mut buf);
     let ctx = Context::at(UnixTime::from_secs(0));
     let bearer = kauthn::BearerToken::new(&f);
-    let headers = [kauthn::Header { name: "Authorization", value: b"Bearer s3cr3t-t0kem" }];
-    let req = kauthn::Request { headers: &headers, ..Default::default() };
+    let headers = [kauthn::Header {
+        name: "Authorization",
+        value: b"Bearer s3cr3t-t0kem",
+    }];
+    let req = kauthn::Request {
+        headers: &headers,
+        ..Default::default()
+    };
     let o = kauthn::RequestAuthenticator::authenticate_request(&bearer, &req, &ctx, &mut s);
-    let Outcome::Rejected(e) = o else { panic!("{o:?}") };
+    let Outcome::Rejected(e) = o else {
+        panic!("{o:?}")
+    };
     let text = format!("{e} {e:?}");
     assert!(!text.contains("s3cr3t"), "{text}");
 }

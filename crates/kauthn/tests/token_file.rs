@@ -1,8 +1,14 @@
 //! Upstream `tokenfile_test.go` (spec §13.1) and the confirmed extra vectors.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, clippy::std_instead_of_core)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::std_instead_of_core
+)]
 
 use kauthn::{
-    Context, OwnedTokenFile, Outcome, Scratch, TokenAuthenticator, TokenFile, TokenFileErrorKind,
+    Context, Outcome, OwnedTokenFile, Scratch, TokenAuthenticator, TokenFile, TokenFileErrorKind,
     UnixTime,
 };
 
@@ -33,7 +39,11 @@ fn lookup(file: &OwnedTokenFile, token: &[u8]) -> Option<Got> {
 }
 
 fn got(name: &str, uid: &str, groups: &[&str]) -> Option<Got> {
-    Some(Got { name: name.into(), uid: uid.into(), groups: groups.iter().map(|s| s.to_string()).collect() })
+    Some(Got {
+        name: name.into(),
+        uid: uid.into(),
+        groups: groups.iter().map(|s| s.to_string()).collect(),
+    })
 }
 
 #[test]
@@ -43,17 +53,24 @@ fn upstream_token_file_table_authenticates_every_row() {
     assert_eq!(f.len(), 7);
     assert_eq!(lookup(&f, b"token1"), got("user1", "uid1", &[]));
     assert_eq!(lookup(&f, b"token2"), got("user2", "uid2", &[]));
-    assert_eq!(lookup(&f, b"token3"), got("user3", "uid3", &["group1", "group2"]));
+    assert_eq!(
+        lookup(&f, b"token3"),
+        got("user3", "uid3", &["group1", "group2"])
+    );
     assert_eq!(lookup(&f, b"token4"), got("user4", "uid4", &["group2"]));
     assert_eq!(lookup(&f, b"token5"), got("user5", "uid5", &["group5"]));
     assert_eq!(lookup(&f, b"token6"), got("user6", "uid6", &["group5"]));
-    assert_eq!(lookup(&f, b"token7"), got("user7", "uid7", &["group1", "group2"]));
+    assert_eq!(
+        lookup(&f, b"token7"),
+        got("user7", "uid7", &["group1", "group2"])
+    );
     assert_eq!(lookup(&f, b"token8"), None);
 }
 
 #[test]
 fn bad_token_file_with_two_column_record_fails_to_load() {
-    let e = OwnedTokenFile::parse("\ntoken1,user1,uid1\ntoken2,user2,uid2\ntoken3,user3\ntoken4\n").unwrap_err();
+    let e = OwnedTokenFile::parse("\ntoken1,user1,uid1\ntoken2,user2,uid2\ntoken3,user3\ntoken4\n")
+        .unwrap_err();
     assert_eq!(e.kind, TokenFileErrorKind::TooFewColumns { found: 2 });
     assert_eq!((e.line, e.column), (4, 13));
     assert_eq!(
@@ -108,9 +125,15 @@ fn quoted_fields_hold_newlines_commas_and_doubled_quotes() {
 #[test]
 fn csv_parse_errors_use_gos_wording_and_positions() {
     let e = OwnedTokenFile::parse("a\"b,u,i\n").unwrap_err();
-    assert_eq!(e.to_string(), "parse error on line 1, column 2: bare \" in non-quoted-field");
+    assert_eq!(
+        e.to_string(),
+        "parse error on line 1, column 2: bare \" in non-quoted-field"
+    );
     let e = OwnedTokenFile::parse("a,\"u\"x,i\n").unwrap_err();
-    assert_eq!(e.to_string(), "parse error on line 1, column 5: extraneous or missing \" in quoted-field");
+    assert_eq!(
+        e.to_string(),
+        "parse error on line 1, column 5: extraneous or missing \" in quoted-field"
+    );
 }
 
 #[test]
@@ -152,7 +175,13 @@ fn empty_file_loads_with_no_tokens() {
 #[test]
 fn token_prefixes_and_extensions_do_not_match() {
     let f = OwnedTokenFile::parse("secret-token,u,i\n").unwrap();
-    for guess in [&b"secret-toke"[..], b"secret-tokenx", b"Secret-token", b"secret-token\n", b""] {
+    for guess in [
+        &b"secret-toke"[..],
+        b"secret-tokenx",
+        b"Secret-token",
+        b"secret-token\n",
+        b"",
+    ] {
         assert_eq!(lookup(&f, guess), None);
     }
 }
@@ -166,7 +195,10 @@ fn no_heap_table_gives_the_same_answers() {
     let mut buf = [0u8; 64];
     let mut scratch = Scratch::new(&mut buf);
     let ctx = Context::at(UnixTime::from_secs(0));
-    let r = f.authenticate_token(b"a", &ctx, &mut scratch).into_response().unwrap();
+    let r = f
+        .authenticate_token(b"a", &ctx, &mut scratch)
+        .into_response()
+        .unwrap();
     assert_eq!(r.user.groups.as_slice(), &["g1", "g2"]);
 }
 
@@ -189,6 +221,9 @@ fn many_tokens_all_resolve() {
         let name = format!("user{i}");
         let g = format!("g{i}");
         let u = format!("uid{i}");
-        assert_eq!(lookup(&f, format!("tok{i}").as_bytes()), got(&name, &u, &[&g]));
+        assert_eq!(
+            lookup(&f, format!("tok{i}").as_bytes()),
+            got(&name, &u, &[&g])
+        );
     }
 }

@@ -1,6 +1,12 @@
 //! Upstream union, group adder, anonymous and audience-agnostic tests (spec §13.8, §13.10,
 //! §13.13, §2.4, §12).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, clippy::std_instead_of_core)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::std_instead_of_core
+)]
 
 mod common;
 
@@ -19,7 +25,11 @@ fn name(o: &Outcome<'_>) -> Option<String> {
 }
 
 fn token_union(list: &[&dyn TokenAuthenticator], fail: bool) -> Outcome<'static> {
-    let u = if fail { TokenUnion::fail_on_error(list) } else { TokenUnion::new(list) };
+    let u = if fail {
+        TokenUnion::fail_on_error(list)
+    } else {
+        TokenUnion::new(list)
+    };
     let mut buf = [0u8; 16];
     let mut s = Scratch::new(&mut buf);
     let o = u.authenticate_token(b"t", &Context::at(UnixTime::from_secs(0)), &mut s);
@@ -27,10 +37,18 @@ fn token_union(list: &[&dyn TokenAuthenticator], fail: bool) -> Outcome<'static>
 }
 
 fn request_union(list: &[&dyn RequestAuthenticator], fail: bool) -> Outcome<'static> {
-    let u = if fail { RequestUnion::fail_on_error(list) } else { RequestUnion::new(list) };
+    let u = if fail {
+        RequestUnion::fail_on_error(list)
+    } else {
+        RequestUnion::new(list)
+    };
     let mut buf = [0u8; 16];
     let mut s = Scratch::new(&mut buf);
-    let o = u.authenticate_request(&Request::default(), &Context::at(UnixTime::from_secs(0)), &mut s);
+    let o = u.authenticate_request(
+        &Request::default(),
+        &Context::at(UnixTime::from_secs(0)),
+        &mut s,
+    );
     detach(o)
 }
 
@@ -91,8 +109,13 @@ fn none_pass_is_not_mine_without_error() {
 
 #[test]
 fn errors_are_aggregated_in_order() {
-    let (h1, h2) = (Fake::new(Answer::Err(FIRST)), Fake::new(Answer::Err(SECOND)));
-    let Outcome::Rejected(e) = token_union(&[&h1, &h2], false) else { panic!() };
+    let (h1, h2) = (
+        Fake::new(Answer::Err(FIRST)),
+        Fake::new(Answer::Err(SECOND)),
+    );
+    let Outcome::Rejected(e) = token_union(&[&h1, &h2], false) else {
+        panic!()
+    };
     assert_eq!(e.iter().collect::<Vec<_>>(), vec![FIRST, SECOND]);
     assert_eq!(
         e.to_string(),
@@ -102,11 +125,18 @@ fn errors_are_aggregated_in_order() {
 
 #[test]
 fn fail_on_error_stops_at_the_first_error() {
-    let (h1, h2) = (Fake::new(Answer::Err(FIRST)), Fake::new(Answer::Err(SECOND)));
-    let Outcome::Rejected(e) = token_union(&[&h1, &h2], true) else { panic!() };
+    let (h1, h2) = (
+        Fake::new(Answer::Err(FIRST)),
+        Fake::new(Answer::Err(SECOND)),
+    );
+    let Outcome::Rejected(e) = token_union(&[&h1, &h2], true) else {
+        panic!()
+    };
     assert_eq!(e.iter().collect::<Vec<_>>(), vec![FIRST]);
     assert_eq!(h2.calls.get(), 0);
-    let Outcome::Rejected(e) = request_union(&[&h1, &h2], true) else { panic!() };
+    let Outcome::Rejected(e) = request_union(&[&h1, &h2], true) else {
+        panic!()
+    };
     assert_eq!(e.to_string(), "invalid bearer token");
 }
 
@@ -137,20 +167,39 @@ fn add(name: &'static str, groups: &'static [&'static str]) -> Vec<String> {
     let fake = Fake::new(Answer::Auth(name, "", groups));
     let a = AuthenticatedGroupAdder::new(&fake);
     let mut buf = [0u8; 8];
-    let o = a.authenticate_token(b"t", &Context::at(UnixTime::from_secs(0)), &mut Scratch::new(&mut buf));
-    o.response().unwrap().user.groups.iter().map(String::from).collect()
+    let o = a.authenticate_token(
+        b"t",
+        &Context::at(UnixTime::from_secs(0)),
+        &mut Scratch::new(&mut buf),
+    );
+    o.response()
+        .unwrap()
+        .user
+        .groups
+        .iter()
+        .map(String::from)
+        .collect()
 }
 
 #[test]
 fn authenticated_group_is_appended_last() {
-    assert_eq!(add("user", &["some-group"]), ["some-group", "system:authenticated"]);
+    assert_eq!(
+        add("user", &["some-group"]),
+        ["some-group", "system:authenticated"]
+    );
 }
 
 #[test]
 fn authenticated_group_is_not_added_twice_or_to_anonymous_or_unauthenticated() {
-    assert_eq!(add("user", &["system:authenticated", "some-group"]), ["system:authenticated", "some-group"]);
+    assert_eq!(
+        add("user", &["system:authenticated", "some-group"]),
+        ["system:authenticated", "some-group"]
+    );
     assert_eq!(add("system:anonymous", &["some-group"]), ["some-group"]);
-    assert_eq!(add("user", &["system:unauthenticated", "some-group"]), ["system:unauthenticated", "some-group"]);
+    assert_eq!(
+        add("user", &["system:unauthenticated", "some-group"]),
+        ["system:unauthenticated", "some-group"]
+    );
 }
 
 #[test]
@@ -158,8 +207,15 @@ fn group_adder_appends_after_the_original_groups() {
     let fake = Fake::new(Answer::Auth("user", "", &["original"]));
     let a = GroupAdder::new(&["added"], &fake);
     let mut buf = [0u8; 8];
-    let o = a.authenticate_token(b"t", &Context::at(UnixTime::from_secs(0)), &mut Scratch::new(&mut buf));
-    assert_eq!(o.response().unwrap().user.groups.as_slice(), &["original", "added"]);
+    let o = a.authenticate_token(
+        b"t",
+        &Context::at(UnixTime::from_secs(0)),
+        &mut Scratch::new(&mut buf),
+    );
+    assert_eq!(
+        o.response().unwrap().user.groups.as_slice(),
+        &["original", "added"]
+    );
 }
 
 #[test]
@@ -167,21 +223,36 @@ fn group_adder_passes_failures_through() {
     let fake = Fake::new(Answer::Err(FIRST));
     let a = AuthenticatedGroupAdder::new(&fake);
     let mut buf = [0u8; 8];
-    let o = a.authenticate_token(b"t", &Context::at(UnixTime::from_secs(0)), &mut Scratch::new(&mut buf));
+    let o = a.authenticate_token(
+        b"t",
+        &Context::at(UnixTime::from_secs(0)),
+        &mut Scratch::new(&mut buf),
+    );
     assert_eq!(o, Outcome::rejected(FIRST));
 }
 
-fn anonymous(paths: &[&str], path: &str, auds: &[&str]) -> Option<(String, Vec<String>, Vec<String>)> {
+fn anonymous(
+    paths: &[&str],
+    path: &str,
+    auds: &[&str],
+) -> Option<(String, Vec<String>, Vec<String>)> {
     let a = Anonymous::with_paths(paths);
     let mut buf = [0u8; 8];
-    let req = Request { path, ..Default::default() };
+    let req = Request {
+        path,
+        ..Default::default()
+    };
     let ctx = Context::at(UnixTime::from_secs(0)).with_audiences(auds);
     let o = a.authenticate_request(&req, &ctx, &mut Scratch::new(&mut buf));
     o.response().map(|r| {
         (
             r.user.name.to_string(),
             r.user.groups.iter().map(String::from).collect(),
-            r.audiences.as_slice().iter().map(|s| s.to_string()).collect(),
+            r.audiences
+                .as_slice()
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
         )
     })
 }
@@ -189,7 +260,14 @@ fn anonymous(paths: &[&str], path: &str, auds: &[&str]) -> Option<(String, Vec<S
 #[test]
 fn anonymous_user_is_unauthenticated_with_request_audiences() {
     let got = anonymous(&[], "/anything", &["api"]).unwrap();
-    assert_eq!(got, ("system:anonymous".into(), vec!["system:unauthenticated".into()], vec!["api".into()]));
+    assert_eq!(
+        got,
+        (
+            "system:anonymous".into(),
+            vec!["system:unauthenticated".into()],
+            vec!["api".into()]
+        )
+    );
 }
 
 #[test]
@@ -208,8 +286,15 @@ fn anonymous_is_never_given_the_authenticated_group() {
     let anon = Anonymous::new();
     let a = AuthenticatedGroupAdder::new(&anon);
     let mut buf = [0u8; 8];
-    let o = a.authenticate_request(&Request::default(), &Context::at(UnixTime::from_secs(0)), &mut Scratch::new(&mut buf));
-    assert_eq!(o.response().unwrap().user.groups.as_slice(), &["system:unauthenticated"]);
+    let o = a.authenticate_request(
+        &Request::default(),
+        &Context::at(UnixTime::from_secs(0)),
+        &mut Scratch::new(&mut buf),
+    );
+    assert_eq!(
+        o.response().unwrap().user.groups.as_slice(),
+        &["system:unauthenticated"]
+    );
 }
 
 #[test]
@@ -219,23 +304,44 @@ fn bad_credential_is_an_error_even_with_anonymous_enabled() {
     let chain: [&dyn RequestAuthenticator; 2] = [&bad, &anon];
     let u = RequestUnion::fail_on_error(&chain[..]);
     let mut buf = [0u8; 8];
-    let o = u.authenticate_request(&Request::default(), &Context::at(UnixTime::from_secs(0)), &mut Scratch::new(&mut buf));
+    let o = u.authenticate_request(
+        &Request::default(),
+        &Context::at(UnixTime::from_secs(0)),
+        &mut Scratch::new(&mut buf),
+    );
     assert_eq!(o, Outcome::rejected(Error::InvalidBearerToken));
     let none = Fake::new(Answer::NotMine);
     let chain: [&dyn RequestAuthenticator; 2] = [&none, &anon];
     let u = RequestUnion::fail_on_error(&chain[..]);
     let mut buf2 = [0u8; 8];
-    let o = u.authenticate_request(&Request::default(), &Context::at(UnixTime::from_secs(0)), &mut Scratch::new(&mut buf2));
+    let o = u.authenticate_request(
+        &Request::default(),
+        &Context::at(UnixTime::from_secs(0)),
+        &mut Scratch::new(&mut buf2),
+    );
     assert_eq!(o.response().unwrap().user.name, "system:anonymous");
 }
 
-fn agnostic(implicit: &[&str], auds: &[&str], answer: Answer) -> (Outcome<'static>, usize, Vec<String>) {
+fn agnostic(
+    implicit: &[&str],
+    auds: &[&str],
+    answer: Answer,
+) -> (Outcome<'static>, usize, Vec<String>) {
     let fake = Fake::new(answer);
     let a = AudienceAgnostic::new(implicit, &fake);
     let mut buf = [0u8; 8];
     let ctx = Context::at(UnixTime::from_secs(0)).with_audiences(auds);
     let o = a.authenticate_token(b"t", &ctx, &mut Scratch::new(&mut buf));
-    let auds = o.response().map(|r| r.audiences.as_slice().iter().map(|s| s.to_string()).collect()).unwrap_or_default();
+    let auds = o
+        .response()
+        .map(|r| {
+            r.audiences
+                .as_slice()
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        })
+        .unwrap_or_default();
     (detach(o), fake.calls.get(), auds)
 }
 
@@ -261,8 +367,15 @@ fn audience_agnostic_with_no_common_audience_does_not_ask_the_inner_strategy() {
 
 #[test]
 fn audience_agnostic_rejects_an_inner_strategy_that_returns_audiences() {
-    let (o, _, _) = agnostic(&["a"], &["a"], Answer::AuthWithAudiences("fresh_ferret", &["a"]));
-    assert_eq!(o, Outcome::rejected(Error::AudienceAgnosticReturnedAudiences));
+    let (o, _, _) = agnostic(
+        &["a"],
+        &["a"],
+        Answer::AuthWithAudiences("fresh_ferret", &["a"]),
+    );
+    assert_eq!(
+        o,
+        Outcome::rejected(Error::AudienceAgnosticReturnedAudiences)
+    );
 }
 
 #[test]
@@ -275,9 +388,16 @@ fn audience_agnostic_passes_failures_through() {
 
 #[test]
 fn boxed_strategies_form_a_union() {
-    let list: Vec<Box<dyn TokenAuthenticator>> = vec![Box::new(Fake::new(Answer::NotMine)), Box::new(Fake::new(USER2))];
+    let list: Vec<Box<dyn TokenAuthenticator>> = vec![
+        Box::new(Fake::new(Answer::NotMine)),
+        Box::new(Fake::new(USER2)),
+    ];
     let u = TokenUnion::new(list);
     let mut buf = [0u8; 8];
-    let o = u.authenticate_token(b"t", &Context::at(UnixTime::from_secs(0)), &mut Scratch::new(&mut buf));
+    let o = u.authenticate_token(
+        b"t",
+        &Context::at(UnixTime::from_secs(0)),
+        &mut Scratch::new(&mut buf),
+    );
     assert_eq!(o.response().unwrap().user.name, "elegant_sheep");
 }

@@ -1,6 +1,13 @@
 //! A counting global allocator proves that authentication allocates nothing: loading may
 //! use the heap, every authentication path must not.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, clippy::std_instead_of_core, unsafe_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::std_instead_of_core,
+    unsafe_code
+)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -73,7 +80,10 @@ fn token_file_lookup_allocates_nothing() {
     let mut buf = [0u8; 256];
     let (n, name) = allocations_during(|| {
         let mut s = Scratch::new(&mut buf);
-        let hit = f.authenticate_token(b"tok", &ctx, &mut s).into_response().unwrap();
+        let hit = f
+            .authenticate_token(b"tok", &ctx, &mut s)
+            .into_response()
+            .unwrap();
         let miss = f.authenticate_token(b"tol", &ctx, &mut s);
         assert!(!miss.is_authenticated());
         assert_eq!(hit.user.groups.len(), 2);
@@ -91,8 +101,14 @@ fn bootstrap_authentication_allocates_nothing() {
     let mut buf = [0u8; 256];
     let (n, groups) = allocations_during(|| {
         let mut s = Scratch::new(&mut buf);
-        let r = a.authenticate_token(b"abcdef.0123456789abcdef", &ctx, &mut s).into_response().unwrap();
-        assert!(!a.authenticate_token(b"abcdef.0123456789abcdeX", &ctx, &mut s).is_authenticated());
+        let r = a
+            .authenticate_token(b"abcdef.0123456789abcdef", &ctx, &mut s)
+            .into_response()
+            .unwrap();
+        assert!(
+            !a.authenticate_token(b"abcdef.0123456789abcdeX", &ctx, &mut s)
+                .is_authenticated()
+        );
         r.user.groups.len()
     });
     assert_eq!(groups, 3);
@@ -102,7 +118,12 @@ fn bootstrap_authentication_allocates_nothing() {
 #[test]
 fn bearer_extraction_allocates_nothing() {
     let (n, ()) = allocations_during(|| {
-        for v in [&b"Bearer abc"[..], b"  bearer  x", b"Basic y", b"\xff Bearer z \xc2\xa0"] {
+        for v in [
+            &b"Bearer abc"[..],
+            b"  bearer  x",
+            b"Basic y",
+            b"\xff Bearer z \xc2\xa0",
+        ] {
             let _ = extract_bearer_token(v);
         }
     });
@@ -127,20 +148,36 @@ fn the_whole_union_allocates_nothing() {
     let ctx = Context::at(UnixTime::from_secs(1_800_000_000)).with_audiences(&api);
     let cases: [(&[u8], Option<&str>); 4] = [
         (b"Bearer tok", Some("user")),
-        (b"Bearer abcdef.0123456789abcdef", Some("system:bootstrap:abcdef")),
+        (
+            b"Bearer abcdef.0123456789abcdef",
+            Some("system:bootstrap:abcdef"),
+        ),
         (b"Bearer nope", None),
         (b"Basic x", Some("system:anonymous")),
     ];
     for (value, want) in cases {
-        let headers = [Header { name: "Authorization", value }];
-        let req = Request { headers: &headers, path: "/", client_chain: &[] };
+        let headers = [Header {
+            name: "Authorization",
+            value,
+        }];
+        let req = Request {
+            headers: &headers,
+            path: "/",
+            client_chain: &[],
+        };
         let mut buf = [0u8; 512];
         let (n, got) = allocations_during(|| {
             let mut s = Scratch::new(&mut buf);
             let o = chain.authenticate_request(&req, &ctx, &mut s);
-            o.response().map(|r| (r.user.name.len(), r.audiences.len(), r.user.groups.len()))
+            o.response()
+                .map(|r| (r.user.name.len(), r.audiences.len(), r.user.groups.len()))
         });
-        assert_eq!(n, 0, "union allocated for {:?}", String::from_utf8_lossy(value));
+        assert_eq!(
+            n,
+            0,
+            "union allocated for {:?}",
+            String::from_utf8_lossy(value)
+        );
         assert_eq!(got.map(|g| g.0), want.map(str::len));
         if let Some((_, auds, _)) = got {
             assert_eq!(auds, 1);

@@ -25,7 +25,11 @@ pub enum Answer {
 
 impl Fake {
     pub fn new(answer: Answer) -> Self {
-        Fake { answer, calls: Cell::new(0), seen_token: Default::default() }
+        Fake {
+            answer,
+            calls: Cell::new(0),
+            seen_token: Default::default(),
+        }
     }
 
     fn outcome(&self) -> Outcome<'static> {
@@ -48,14 +52,24 @@ impl Fake {
 }
 
 impl TokenAuthenticator for Fake {
-    fn authenticate_token<'a>(&'a self, token: &'a [u8], _: &Context<'a>, _: &mut Scratch<'a>) -> Outcome<'a> {
+    fn authenticate_token<'a>(
+        &'a self,
+        token: &'a [u8],
+        _: &Context<'a>,
+        _: &mut Scratch<'a>,
+    ) -> Outcome<'a> {
         *self.seen_token.borrow_mut() = token.to_vec();
         self.outcome()
     }
 }
 
 impl RequestAuthenticator for Fake {
-    fn authenticate_request<'a>(&'a self, _: &Request<'a>, _: &Context<'a>, _: &mut Scratch<'a>) -> Outcome<'a> {
+    fn authenticate_request<'a>(
+        &'a self,
+        _: &Request<'a>,
+        _: &Context<'a>,
+        _: &mut Scratch<'a>,
+    ) -> Outcome<'a> {
         self.outcome()
     }
 }

@@ -16,6 +16,25 @@
 //! * Capacities are fixed and named ([`Limit`]); exceeding one is an error, never a
 //!   truncation.
 //!
+//! # Example
+//! ```
+//! use kauthn::{
+//!     BearerToken, Context, Header, OwnedTokenFile, Request, RequestAuthenticator, Scratch,
+//!     UnixTime,
+//! };
+//!
+//! let tokens = OwnedTokenFile::parse("s3cret,alice,uid-1,\"dev,ops\"\n")?;
+//! let auth = BearerToken::new(&tokens);
+//! let headers = [Header { name: "Authorization", value: b"Bearer s3cret" }];
+//! let req = Request { headers: &headers, path: "/api", client_chain: &[] };
+//! let mut buf = [0u8; 4096]; // strings the strategies compose live here
+//! let ctx = Context::at(UnixTime::from_secs(1_800_000_000));
+//! let outcome = auth.authenticate_request(&req, &ctx, &mut Scratch::new(&mut buf));
+//! let user = outcome.into_response().ok_or("not authenticated")?.user;
+//! assert_eq!((user.name, user.groups.as_slice()), ("alice", &["dev", "ops"][..]));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Features
 //! * `alloc`: owned loaders (for example [`TokenFile::parse`]) for embedders with a heap. No
 //!   authentication path allocates, with or without it.

@@ -229,14 +229,21 @@ pub fn validate_bootstrap_group_name(group: &[u8]) -> bool {
 }
 
 // Upstream `HasExpired`: absent or empty never expires; unparseable counts as expired; an
-// expiry at exactly `now` is expired (`expiration - now <= 0`).
-fn expired(expiration: Option<&[u8]>, now: UnixTime) -> bool {
+// expiry at exactly `now` is expired (`expiration - now <= 0`). On success, returns the
+// first whole second at which the token is expired, for caches.
+fn check_expiry(
+    expiration: Option<&[u8]>,
+    now: UnixTime,
+) -> Result<Option<UnixTime>, BootstrapError> {
     let Some(exp) = expiration.filter(|e| !e.is_empty()) else {
-        return false;
+        return Ok(None);
     };
     match UnixTime::parse_rfc3339(exp) {
-        Err(_) => true,
-        Ok((t, nanos)) => t < now || (t == now && nanos == 0),
+        Err(_) => Err(BootstrapError::Expired),
+        Ok((t, nanos)) if t < now || (t == now && nanos == 0) => Err(BootstrapError::Expired),
+        Ok((t, nanos)) => Ok(Some(UnixTime::from_secs(
+            t.as_secs().saturating_add(i64::from(nanos > 0)),
+        ))),
     }
 }
 
@@ -285,9 +292,7 @@ fn check<'a>(
     if secret.token_id.unwrap_or_default() != id.as_bytes() {
         return Err(BootstrapError::InvalidTokenId.into());
     }
-    if expired(secret.expiration, now) {
-        return Err(BootstrapError::Expired.into());
-    }
+    let expires_at = check_expiry(secret.expiration, now)?;
     if secret.usage_bootstrap_authentication != Some(b"true".as_slice()) {
         return Err(BootstrapError::NotForAuthentication.into());
     }
@@ -321,11 +326,13 @@ fn check<'a>(
         groups.push(scratch.copy_str(g)?)?;
     }
     let name = scratch.concat(&[USER_PREFIX, id])?;
-    Ok(Response::new(User {
+    let mut resp = Response::new(User {
         name,
         groups,
         ..User::default()
-    }))
+    });
+    resp.expires_at = expires_at;
+    Ok(resp)
 }
 
 impl<S: BootstrapSecretStore> TokenAuthenticator for BootstrapTokenAuthenticator<S> {

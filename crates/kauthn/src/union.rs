@@ -343,6 +343,7 @@ impl RequestAuthenticator for Anonymous<'_> {
                     ..User::default()
                 },
                 audiences,
+                expires_at: None,
             }),
             Err(e) => Outcome::rejected(e),
         }

@@ -324,6 +324,10 @@ pub struct Response<'a> {
     pub user: User<'a>,
     /// The audiences the credential is valid for; empty means audience-agnostic.
     pub audiences: Audiences<'a>,
+    /// When the credential itself stops being valid (a JWT's `exp`, a bootstrap token's
+    /// `expiration`), if it says. Upstream has no such field; the token cache uses it so a
+    /// cached success never outlives its credential.
+    pub expires_at: Option<crate::time::UnixTime>,
 }
 
 impl<'a> Response<'a> {
@@ -332,6 +336,7 @@ impl<'a> Response<'a> {
         Response {
             user,
             audiences: Audiences::new(),
+            expires_at: None,
         }
     }
 }

@@ -235,6 +235,25 @@ fn expiry_exactly_at_now_is_expired_and_a_nanosecond_later_is_not() {
 }
 
 #[test]
+fn response_carries_the_first_expired_second_for_caches() {
+    let secrets = [BootstrapSecret {
+        expiration: Some(b"2026-11-29T00:00:10.5Z"),
+        ..base()
+    }];
+    let a = BootstrapTokenAuthenticator::new(&secrets[..]);
+    let mut buf = [0u8; 128];
+    let o = a.authenticate_token(
+        TOKEN,
+        &Context::at(UnixTime::from_secs(NOW)),
+        &mut Scratch::new(&mut buf),
+    );
+    assert_eq!(
+        o.response().unwrap().expires_at,
+        Some(UnixTime::from_secs(NOW + 11))
+    );
+}
+
+#[test]
 fn unparseable_expiration_counts_as_expired_and_empty_never_expires() {
     let s = BootstrapSecret {
         expiration: Some(b"tomorrow"),

@@ -44,6 +44,7 @@ impl Fake {
             Answer::AuthWithAudiences(name, auds) => Outcome::Authenticated(Response {
                 user: User::named(name),
                 audiences: kauthn::Audiences::from_slice(auds).unwrap(),
+                expires_at: None,
             }),
             Answer::NotMine => Outcome::NotMine(None),
             Answer::Err(e) => Outcome::rejected(*e),

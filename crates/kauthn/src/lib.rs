@@ -52,6 +52,8 @@ extern crate std;
 mod authenticator;
 mod bearer;
 mod bootstrap;
+#[cfg(feature = "alloc")]
+mod cache;
 pub mod crypto;
 mod error;
 mod scratch;
@@ -70,6 +72,11 @@ pub use bootstrap::{
     SECRET_NAME_PREFIX as BOOTSTRAP_SECRET_NAME_PREFIX, SECRET_TYPE as BOOTSTRAP_SECRET_TYPE,
     USER_PREFIX as BOOTSTRAP_USER_PREFIX, is_valid_bootstrap_token, is_valid_bootstrap_token_id,
     parse_bootstrap_secret_name, validate_bootstrap_group_name,
+};
+#[cfg(feature = "alloc")]
+pub use cache::{
+    CACHE_ENTRY_BYTES, CACHE_WAYS, CacheConfig, CachedTokenAuthenticator, DefaultStripeLock,
+    Stripe, StripeLock,
 };
 pub use error::{Error, Errors, Limit, MAX_AGGREGATED_ERRORS};
 pub use scratch::Scratch;

@@ -184,3 +184,21 @@ fn the_whole_union_allocates_nothing() {
         }
     }
 }
+
+#[test]
+fn token_cache_hits_and_misses_allocate_nothing() {
+    let f = OwnedTokenFile::parse("tok,user,uid,\"g1,g2\"\n").unwrap();
+    let c: kauthn::CachedTokenAuthenticator<_> =
+        kauthn::CachedTokenAuthenticator::new(&f, [7; 32], kauthn::CacheConfig::KUBE_APISERVER);
+    let ctx = Context::at(UnixTime::from_secs(100)).with_audiences(&["api"]);
+    for round in 0..3 {
+        let mut buf = [0u8; 512];
+        let (n, name) = allocations_during(|| {
+            let mut s = Scratch::new(&mut buf);
+            assert!(!c.authenticate_token(b"nope", &ctx, &mut s).is_authenticated());
+            c.authenticate_token(b"tok", &ctx, &mut s).into_response().map(|r| r.user.name.len())
+        });
+        assert_eq!(name, Some(4));
+        assert_eq!(n, 0, "cache round {round} allocated");
+    }
+}

@@ -4,7 +4,8 @@
     clippy::expect_used,
     clippy::indexing_slicing,
     clippy::panic,
-    clippy::std_instead_of_core
+    clippy::std_instead_of_core,
+    clippy::cast_possible_truncation
 )]
 
 use kauthn::{

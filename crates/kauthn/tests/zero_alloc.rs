@@ -6,6 +6,7 @@
     clippy::indexing_slicing,
     clippy::panic,
     clippy::std_instead_of_core,
+    clippy::cast_possible_truncation,
     unsafe_code
 )]
 
@@ -195,8 +196,13 @@ fn token_cache_hits_and_misses_allocate_nothing() {
         let mut buf = [0u8; 512];
         let (n, name) = allocations_during(|| {
             let mut s = Scratch::new(&mut buf);
-            assert!(!c.authenticate_token(b"nope", &ctx, &mut s).is_authenticated());
-            c.authenticate_token(b"tok", &ctx, &mut s).into_response().map(|r| r.user.name.len())
+            assert!(
+                !c.authenticate_token(b"nope", &ctx, &mut s)
+                    .is_authenticated()
+            );
+            c.authenticate_token(b"tok", &ctx, &mut s)
+                .into_response()
+                .map(|r| r.user.name.len())
         });
         assert_eq!(name, Some(4));
         assert_eq!(n, 0, "cache round {round} allocated");

@@ -79,26 +79,74 @@ impl<'a> Outcome<'a> {
     }
 }
 
+/// What an authentication concluded; on [`Verdict::Authenticated`] the user is in the
+/// caller's [`Response`]. The three cases mirror upstream's `(response, ok, err)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[must_use]
+pub enum Verdict {
+    /// `ok = true`: the response the caller passed in holds the user.
+    Authenticated,
+    /// `ok = false, err = nil`; see [`Outcome::NotMine`].
+    NotMine(Option<Error>),
+    /// `ok = false, err != nil`.
+    Rejected(Errors),
+}
+
+impl Verdict {
+    /// A rejection with one error.
+    pub fn rejected(e: Error) -> Self {
+        Verdict::Rejected(Errors::one(e))
+    }
+
+    /// Pairs the verdict with the response it filled.
+    pub fn into_outcome(self, response: Response<'_>) -> Outcome<'_> {
+        match self {
+            Verdict::Authenticated => Outcome::Authenticated(response),
+            Verdict::NotMine(e) => Outcome::NotMine(e),
+            Verdict::Rejected(e) => Outcome::Rejected(e),
+        }
+    }
+}
+
 /// A strategy that authenticates a bearer token (upstream `authenticator.Token`).
+///
+/// Implementors write the user into the caller's `out` (a user is several KiB inline, so
+/// returning it through every layer of a chain would copy it again and again);
+/// [`TokenAuthenticator::authenticate_token`] is the convenient form.
 pub trait TokenAuthenticator {
-    /// Authenticates `token`. Strings the strategy composes are written into `scratch`; the
-    /// returned user borrows from `self`, `token` and `scratch`.
-    fn authenticate_token<'a>(
+    /// Authenticates `token`, writing the user into `out` on success (on any other verdict
+    /// `out` holds nothing meaningful). Strings the strategy composes are written into
+    /// `scratch`; the user borrows from `self`, `token` and `scratch`.
+    fn authenticate_token_into<'a>(
         &'a self,
         token: &'a [u8],
         ctx: &Context<'a>,
         scratch: &mut Scratch<'a>,
-    ) -> Outcome<'a>;
-}
+        out: &mut Response<'a>,
+    ) -> Verdict;
 
-impl<T: TokenAuthenticator + ?Sized> TokenAuthenticator for &T {
+    /// Authenticates `token` and returns the outcome by value.
     fn authenticate_token<'a>(
         &'a self,
         token: &'a [u8],
         ctx: &Context<'a>,
         scratch: &mut Scratch<'a>,
     ) -> Outcome<'a> {
-        (**self).authenticate_token(token, ctx, scratch)
+        let mut out = Response::default();
+        let v = self.authenticate_token_into(token, ctx, scratch, &mut out);
+        v.into_outcome(out)
+    }
+}
+
+impl<T: TokenAuthenticator + ?Sized> TokenAuthenticator for &T {
+    fn authenticate_token_into<'a>(
+        &'a self,
+        token: &'a [u8],
+        ctx: &Context<'a>,
+        scratch: &mut Scratch<'a>,
+        out: &mut Response<'a>,
+    ) -> Verdict {
+        (**self).authenticate_token_into(token, ctx, scratch, out)
     }
 }
 
@@ -140,22 +188,37 @@ impl<'a> Request<'a> {
 
 /// A strategy that authenticates a whole request (upstream `authenticator.Request`).
 pub trait RequestAuthenticator {
-    /// Authenticates `req`. See [`TokenAuthenticator::authenticate_token`] for `scratch`.
-    fn authenticate_request<'a>(
+    /// Authenticates `req`, writing the user into `out` on success. See
+    /// [`TokenAuthenticator::authenticate_token_into`].
+    fn authenticate_request_into<'a>(
         &'a self,
         req: &Request<'a>,
         ctx: &Context<'a>,
         scratch: &mut Scratch<'a>,
-    ) -> Outcome<'a>;
-}
+        out: &mut Response<'a>,
+    ) -> Verdict;
 
-impl<T: RequestAuthenticator + ?Sized> RequestAuthenticator for &T {
+    /// Authenticates `req` and returns the outcome by value.
     fn authenticate_request<'a>(
         &'a self,
         req: &Request<'a>,
         ctx: &Context<'a>,
         scratch: &mut Scratch<'a>,
     ) -> Outcome<'a> {
-        (**self).authenticate_request(req, ctx, scratch)
+        let mut out = Response::default();
+        let v = self.authenticate_request_into(req, ctx, scratch, &mut out);
+        v.into_outcome(out)
+    }
+}
+
+impl<T: RequestAuthenticator + ?Sized> RequestAuthenticator for &T {
+    fn authenticate_request_into<'a>(
+        &'a self,
+        req: &Request<'a>,
+        ctx: &Context<'a>,
+        scratch: &mut Scratch<'a>,
+        out: &mut Response<'a>,
+    ) -> Verdict {
+        (**self).authenticate_request_into(req, ctx, scratch, out)
     }
 }

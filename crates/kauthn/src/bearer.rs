@@ -2,9 +2,10 @@
 //!
 //! Upstream: `k8s.io/apiserver/pkg/authentication/request/bearertoken/bearertoken.go`.
 
-use crate::authenticator::{Context, Outcome, Request, RequestAuthenticator, TokenAuthenticator};
+use crate::authenticator::{Context, Request, RequestAuthenticator, TokenAuthenticator, Verdict};
 use crate::error::Error;
 use crate::scratch::Scratch;
+use crate::user::Response;
 
 /// Upstream's warning for `Bearer  token` (two spaces), which yields no token.
 pub const EXTRA_SPACE_WARNING: &str = "the provided Authorization header contains extra space before the bearer token, and is ignored";
@@ -83,24 +84,25 @@ impl<T> BearerToken<T> {
 }
 
 impl<T: TokenAuthenticator> RequestAuthenticator for BearerToken<T> {
-    fn authenticate_request<'a>(
+    fn authenticate_request_into<'a>(
         &'a self,
         req: &Request<'a>,
         ctx: &Context<'a>,
         scratch: &mut Scratch<'a>,
-    ) -> Outcome<'a> {
+        out: &mut Response<'a>,
+    ) -> Verdict {
         let Some(value) = req.header("Authorization") else {
-            return Outcome::NotMine(None);
+            return Verdict::NotMine(None);
         };
         let token = match extract_bearer_token(value) {
             BearerTokenRef::Token(t) => t,
-            BearerTokenRef::Absent => return Outcome::NotMine(None),
+            BearerTokenRef::Absent => return Verdict::NotMine(None),
             BearerTokenRef::ExtraSpace => {
-                return Outcome::NotMine(Some(Error::BearerTokenExtraSpace));
+                return Verdict::NotMine(Some(Error::BearerTokenExtraSpace));
             }
         };
-        match self.inner.authenticate_token(token, ctx, scratch) {
-            Outcome::NotMine(_) => Outcome::rejected(Error::InvalidBearerToken),
+        match self.inner.authenticate_token_into(token, ctx, scratch, out) {
+            Verdict::NotMine(_) => Verdict::rejected(Error::InvalidBearerToken),
             other => other,
         }
     }

@@ -12,11 +12,11 @@ use core::fmt;
 
 use subtle::ConstantTimeEq;
 
-use crate::authenticator::{Context, Outcome, TokenAuthenticator};
+use crate::authenticator::{Context, TokenAuthenticator, Verdict};
 use crate::error::{Error, Limit};
 use crate::scratch::Scratch;
 use crate::time::UnixTime;
-use crate::user::{Groups, MAX_GROUPS, Response, User};
+use crate::user::{MAX_GROUPS, Response};
 
 /// The namespace bootstrap token Secrets live in.
 pub const BOOTSTRAP_NAMESPACE: &str = "kube-system";
@@ -271,7 +271,8 @@ fn check<'a>(
     presented: &[u8],
     now: UnixTime,
     scratch: &mut Scratch<'a>,
-) -> Result<Response<'a>, Error> {
+    out: &mut Response<'a>,
+) -> Result<(), Error> {
     if secret.namespace != BOOTSTRAP_NAMESPACE
         || parse_bootstrap_secret_name(secret.name) != Some(id)
     {
@@ -314,7 +315,8 @@ fn check<'a>(
     // Upstream builds a set and lists it sorted by byte order; system:bootstrappers sorts
     // first because it is a prefix of every valid extra group.
     extra.sort_unstable();
-    let mut groups = Groups::new();
+    out.clear();
+    let groups = &mut out.user.groups;
     groups.push(DEFAULT_GROUP)?;
     let mut prev: Option<&[u8]> = None;
     for g in extra {
@@ -325,35 +327,31 @@ fn check<'a>(
         let g = core::str::from_utf8(g).map_err(|_| BootstrapError::InvalidExtraGroup)?;
         groups.push(scratch.copy_str(g)?)?;
     }
-    let name = scratch.concat(&[USER_PREFIX, id])?;
-    let mut resp = Response::new(User {
-        name,
-        groups,
-        ..User::default()
-    });
-    resp.expires_at = expires_at;
-    Ok(resp)
+    out.user.name = scratch.concat(&[USER_PREFIX, id])?;
+    out.expires_at = expires_at;
+    Ok(())
 }
 
 impl<S: BootstrapSecretStore> TokenAuthenticator for BootstrapTokenAuthenticator<S> {
-    fn authenticate_token<'a>(
+    fn authenticate_token_into<'a>(
         &'a self,
         token: &'a [u8],
         ctx: &Context<'a>,
         scratch: &mut Scratch<'a>,
-    ) -> Outcome<'a> {
+        out: &mut Response<'a>,
+    ) -> Verdict {
         let Some((id, secret)) = split_token(token) else {
-            return Outcome::NotMine(None);
+            return Verdict::NotMine(None);
         };
-        let mut result: Option<Result<Response<'a>, Error>> = None;
+        let mut result: Option<Result<(), Error>> = None;
         let found = self.store.with_secret(id, &mut |s| {
-            result = Some(check(s, id, secret, ctx.now, scratch));
+            result = Some(check(s, id, secret, ctx.now, scratch, out));
         });
         match (found, result) {
-            (Err(LookupError), _) => Outcome::rejected(Error::BootstrapLookup),
-            (Ok(_), Some(Ok(resp))) => Outcome::Authenticated(resp),
-            (Ok(_), Some(Err(e))) => Outcome::NotMine(Some(e)),
-            (Ok(_), None) => Outcome::NotMine(Some(BootstrapError::SecretNotFound.into())),
+            (Err(LookupError), _) => Verdict::rejected(Error::BootstrapLookup),
+            (Ok(_), Some(Ok(()))) => Verdict::Authenticated,
+            (Ok(_), Some(Err(e))) => Verdict::NotMine(Some(e)),
+            (Ok(_), None) => Verdict::NotMine(Some(BootstrapError::SecretNotFound.into())),
         }
     }
 }

@@ -27,11 +27,11 @@ use alloc::vec::Vec;
 use hmac::{KeyInit, Mac};
 use subtle::ConstantTimeEq;
 
-use crate::authenticator::{Context, Outcome, TokenAuthenticator};
+use crate::authenticator::{Context, TokenAuthenticator, Verdict};
 use crate::error::{Error, Errors};
 use crate::scratch::Scratch;
 use crate::time::UnixTime;
-use crate::user::{Audiences, Extra, Groups, Response, User};
+use crate::user::Response;
 
 /// Bytes of serialised user one entry holds. 2 KiB fits a service account with every
 /// extra, or a user with several dozen groups; larger results are not cached.
@@ -253,7 +253,8 @@ impl<T: TokenAuthenticator, L: StripeLock> CachedTokenAuthenticator<T, L> {
         key: &[u8; 32],
         now: UnixTime,
         scratch: &mut Scratch<'a>,
-    ) -> Option<Outcome<'a>> {
+        out: &mut Response<'a>,
+    ) -> Option<Verdict> {
         let stripe = self.stripe(key)?;
         let hit = stripe.with(|s| {
             let e = s
@@ -261,28 +262,28 @@ impl<T: TokenAuthenticator, L: StripeLock> CachedTokenAuthenticator<T, L> {
                 .iter()
                 .find(|e| e.used && bool::from(e.key.ct_eq(key)) && now.as_secs() < e.expires)?;
             Some(match e.kind {
-                Kind::NotMine(reason) if e.errors.is_empty() => Ok(Outcome::NotMine(reason)),
-                Kind::NotMine(_) => Ok(Outcome::Rejected(e.errors.clone())),
+                Kind::NotMine(reason) if e.errors.is_empty() => Ok(Verdict::NotMine(reason)),
+                Kind::NotMine(_) => Ok(Verdict::Rejected(e.errors.clone())),
                 Kind::Authenticated => {
                     let blob = e.blob.get(..usize::from(e.len))?;
-                    let out = scratch.alloc(blob.len()).ok()?;
-                    out.copy_from_slice(blob);
-                    Err(out)
+                    let copy = scratch.alloc(blob.len()).ok()?;
+                    copy.copy_from_slice(blob);
+                    Err(copy)
                 }
             })
         })?;
         match hit {
-            Ok(outcome) => Some(outcome),
-            Err(blob) => decode(blob).map(Outcome::Authenticated),
+            Ok(verdict) => Some(verdict),
+            Err(blob) => decode(blob, out).map(|()| Verdict::Authenticated),
         }
     }
 
-    fn store(&self, key: &[u8; 32], now: UnixTime, outcome: &Outcome<'_>) {
+    fn store(&self, key: &[u8; 32], now: UnixTime, verdict: &Verdict, response: &Response<'_>) {
         let c = &self.config;
         let mut blob = [0u8; CACHE_ENTRY_BYTES];
-        let (kind, errors, ttl, len, cap) = match outcome {
-            Outcome::Authenticated(r) => {
-                let Some(len) = encode(r, &mut blob) else {
+        let (kind, errors, ttl, len, cap) = match verdict {
+            Verdict::Authenticated => {
+                let Some(len) = encode(response, &mut blob) else {
                     return;
                 };
                 (
@@ -290,18 +291,18 @@ impl<T: TokenAuthenticator, L: StripeLock> CachedTokenAuthenticator<T, L> {
                     Errors::new(),
                     c.success_ttl,
                     len,
-                    r.expires_at,
+                    response.expires_at,
                 )
             }
-            Outcome::NotMine(reason) => (
+            Verdict::NotMine(reason) => (
                 Kind::NotMine(*reason),
                 Errors::new(),
                 c.failure_ttl,
                 0,
                 None,
             ),
-            Outcome::Rejected(_) if !c.cache_errors => return,
-            Outcome::Rejected(e) => (Kind::NotMine(None), e.clone(), c.failure_ttl, 0, None),
+            Verdict::Rejected(_) if !c.cache_errors => return,
+            Verdict::Rejected(e) => (Kind::NotMine(None), e.clone(), c.failure_ttl, 0, None),
         };
         if ttl <= 0 {
             return;
@@ -349,19 +350,20 @@ impl<T: TokenAuthenticator, L: StripeLock> CachedTokenAuthenticator<T, L> {
 }
 
 impl<T: TokenAuthenticator, L: StripeLock> TokenAuthenticator for CachedTokenAuthenticator<T, L> {
-    fn authenticate_token<'a>(
+    fn authenticate_token_into<'a>(
         &'a self,
         token: &'a [u8],
         ctx: &Context<'a>,
         scratch: &mut Scratch<'a>,
-    ) -> Outcome<'a> {
+        out: &mut Response<'a>,
+    ) -> Verdict {
         let key = self.key(token, ctx.audiences);
-        if let Some(hit) = self.lookup(&key, ctx.now, scratch) {
+        if let Some(hit) = self.lookup(&key, ctx.now, scratch, out) {
             return hit;
         }
-        let outcome = self.inner.authenticate_token(token, ctx, scratch);
-        self.store(&key, ctx.now, &outcome);
-        outcome
+        let verdict = self.inner.authenticate_token_into(token, ctx, scratch, out);
+        self.store(&key, ctx.now, &verdict, out);
+        verdict
     }
 }
 
@@ -437,47 +439,39 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn decode(blob: &[u8]) -> Option<Response<'_>> {
+fn decode<'a>(blob: &'a [u8], out: &mut Response<'a>) -> Option<()> {
     let mut r = Reader { rest: blob };
     let mut exp = [0u8; 8];
     exp.copy_from_slice(r.take(8)?);
     let exp = i64::from_le_bytes(exp);
-    let name = r.str()?;
-    let uid = r.str()?;
-    let mut groups = Groups::new();
+    out.clear();
+    out.expires_at = (exp != i64::MIN).then_some(UnixTime::from_secs(exp));
+    let u = &mut out.user;
+    u.name = r.str()?;
+    u.uid = r.str()?;
     for _ in 0..r.u16()? {
-        groups.push(r.str()?).ok()?;
+        u.groups.push(r.str()?).ok()?;
     }
-    let mut extra = Extra::new();
     for _ in 0..r.u16()? {
         let k = r.str()?;
         let n = r.u16()?;
         if n == 0 {
-            extra.push_key(k).ok()?;
+            u.extra.push_key(k).ok()?;
         }
         for _ in 0..n {
-            extra.push(k, r.str()?).ok()?;
+            u.extra.push(k, r.str()?).ok()?;
         }
     }
-    let mut audiences = Audiences::new();
     for _ in 0..r.u16()? {
-        audiences.push(r.str()?).ok()?;
+        out.audiences.push(r.str()?).ok()?;
     }
-    Some(Response {
-        user: User {
-            name,
-            uid,
-            groups,
-            extra,
-        },
-        audiences,
-        expires_at: (exp != i64::MIN).then_some(UnixTime::from_secs(exp)),
-    })
+    Some(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::user::{Audiences, Extra, Groups, User};
 
     #[test]
     fn responses_survive_a_round_trip() {
@@ -497,7 +491,9 @@ mod tests {
         };
         let mut buf = [0u8; 256];
         let n = encode(&r, &mut buf).unwrap();
-        assert_eq!(decode(&buf[..n]).unwrap(), r);
+        let mut back = Response::default();
+        decode(&buf[..n], &mut back).unwrap();
+        assert_eq!(back, r);
     }
 
     #[test]

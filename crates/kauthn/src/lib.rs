@@ -63,7 +63,7 @@ mod union;
 mod user;
 
 pub use authenticator::{
-    Context, Header, Outcome, Request, RequestAuthenticator, TokenAuthenticator,
+    Context, Header, Outcome, Request, RequestAuthenticator, TokenAuthenticator, Verdict,
 };
 pub use bearer::{BearerToken, BearerTokenRef, EXTRA_SPACE_WARNING, extract_bearer_token};
 pub use bootstrap::{

@@ -25,10 +25,10 @@ use core::fmt;
 use sha2::{Digest, Sha256};
 use subtle::{ConditionallySelectable, ConstantTimeEq};
 
-use crate::authenticator::{Context, Outcome, TokenAuthenticator};
+use crate::authenticator::{Context, TokenAuthenticator, Verdict};
 use crate::error::{Error, Limit};
 use crate::scratch::Scratch;
-use crate::user::{Groups, MAX_GROUPS, Response, User};
+use crate::user::{MAX_GROUPS, Response, User};
 
 /// Longest record, in bytes. Real token files have records well under 1 KiB; the bound keeps
 /// the per-lookup re-parse of a record cheap and lets a 2 MiB garbage line fail at load.
@@ -742,7 +742,12 @@ impl<C: AsRef<[u8]>, S: AsRef<[Slot]>> TokenFile<C, S> {
         }
     }
 
-    fn user<'a>(&'a self, offset: usize, scratch: &mut Scratch<'a>) -> Result<User<'a>, Error> {
+    fn fill_user<'a>(
+        &'a self,
+        offset: usize,
+        scratch: &mut Scratch<'a>,
+        user: &mut User<'a>,
+    ) -> Result<(), Error> {
         let csv = self.csv.as_ref();
         let rec = Reader::new(csv, offset)
             .next_record()
@@ -767,36 +772,33 @@ impl<C: AsRef<[u8]>, S: AsRef<[Slot]>> TokenFile<C, S> {
             };
             core::str::from_utf8(bytes).map_err(|_| Error::TokenFileCorrupt)
         };
-        let mut user = User {
-            name: field(1, scratch)?,
-            uid: field(2, scratch)?,
-            ..User::default()
-        };
+        user.clear();
+        user.name = field(1, scratch)?;
+        user.uid = field(2, scratch)?;
         if rec.count >= 4 {
-            let groups = field(3, scratch)?;
-            let mut g = Groups::new();
-            for group in groups.split(',') {
-                g.push(group)?;
+            for group in field(3, scratch)?.split(',') {
+                user.groups.push(group)?;
             }
-            user.groups = g;
         }
-        Ok(user)
+        Ok(())
     }
 }
 
 impl<C: AsRef<[u8]>, S: AsRef<[Slot]>> TokenAuthenticator for TokenFile<C, S> {
-    fn authenticate_token<'a>(
+    fn authenticate_token_into<'a>(
         &'a self,
         token: &'a [u8],
         _ctx: &Context<'a>,
         scratch: &mut Scratch<'a>,
-    ) -> Outcome<'a> {
-        match self.find(token) {
-            None => Outcome::NotMine(None),
-            Some(offset) => match self.user(offset, scratch) {
-                Ok(user) => Outcome::Authenticated(Response::new(user)),
-                Err(e) => Outcome::rejected(e),
-            },
+        out: &mut Response<'a>,
+    ) -> Verdict {
+        let Some(offset) = self.find(token) else {
+            return Verdict::NotMine(None);
+        };
+        out.clear();
+        match self.fill_user(offset, scratch, &mut out.user) {
+            Ok(()) => Verdict::Authenticated,
+            Err(e) => Verdict::rejected(e),
         }
     }
 }

@@ -6,11 +6,11 @@
 use core::marker::PhantomData;
 use core::ops::Deref;
 
-use crate::authenticator::{Context, Outcome, Request, RequestAuthenticator, TokenAuthenticator};
+use crate::authenticator::{Context, Request, RequestAuthenticator, TokenAuthenticator, Verdict};
 use crate::error::{Error, Errors};
 use crate::scratch::Scratch;
 use crate::user::{
-    ANONYMOUS_USER, AUTHENTICATED_GROUP, Audiences, Groups, Response, UNAUTHENTICATED_GROUP, User,
+    ANONYMOUS_USER, AUTHENTICATED_GROUP, Audiences, Response, UNAUTHENTICATED_GROUP,
 };
 
 // Upstream `union.New` / `NewFailOnError`: the first success wins and discards earlier
@@ -18,21 +18,21 @@ use crate::user::{
 fn run_union<'a, T: 'a>(
     items: impl Iterator<Item = &'a T>,
     fail_on_error: bool,
-    mut call: impl FnMut(&'a T) -> Outcome<'a>,
-) -> Outcome<'a> {
+    mut call: impl FnMut(&'a T) -> Verdict,
+) -> Verdict {
     let mut errors = Errors::new();
     for item in items {
         match call(item) {
-            Outcome::Authenticated(r) => return Outcome::Authenticated(r),
-            Outcome::Rejected(e) if fail_on_error => return Outcome::Rejected(e),
-            Outcome::Rejected(e) => errors.extend(&e),
-            Outcome::NotMine(_) => {}
+            Verdict::Authenticated => return Verdict::Authenticated,
+            Verdict::Rejected(e) if fail_on_error => return Verdict::Rejected(e),
+            Verdict::Rejected(e) => errors.extend(&e),
+            Verdict::NotMine(_) => {}
         }
     }
     if errors.is_empty() {
-        Outcome::NotMine(None)
+        Verdict::NotMine(None)
     } else {
-        Outcome::Rejected(errors)
+        Verdict::Rejected(errors)
     }
 }
 
@@ -69,14 +69,15 @@ impl<L: Deref<Target = [A]>, A: TokenAuthenticator> TokenUnion<L, A> {
 }
 
 impl<L: Deref<Target = [A]>, A: TokenAuthenticator> TokenAuthenticator for TokenUnion<L, A> {
-    fn authenticate_token<'a>(
+    fn authenticate_token_into<'a>(
         &'a self,
         token: &'a [u8],
         ctx: &Context<'a>,
         scratch: &mut Scratch<'a>,
-    ) -> Outcome<'a> {
+        out: &mut Response<'a>,
+    ) -> Verdict {
         run_union(self.list.iter(), self.fail_on_error, |a| {
-            a.authenticate_token(token, ctx, scratch)
+            a.authenticate_token_into(token, ctx, scratch, out)
         })
     }
 }
@@ -111,14 +112,15 @@ impl<L: Deref<Target = [A]>, A: RequestAuthenticator> RequestUnion<L, A> {
 }
 
 impl<L: Deref<Target = [A]>, A: RequestAuthenticator> RequestAuthenticator for RequestUnion<L, A> {
-    fn authenticate_request<'a>(
+    fn authenticate_request_into<'a>(
         &'a self,
         req: &Request<'a>,
         ctx: &Context<'a>,
         scratch: &mut Scratch<'a>,
-    ) -> Outcome<'a> {
+        out: &mut Response<'a>,
+    ) -> Verdict {
         run_union(self.list.iter(), self.fail_on_error, |a| {
-            a.authenticate_request(req, ctx, scratch)
+            a.authenticate_request_into(req, ctx, scratch, out)
         })
     }
 }
@@ -141,24 +143,29 @@ impl<'x, T> AudienceAgnostic<'x, T> {
         AudienceAgnostic { implicit, inner }
     }
 
-    fn wrap<'a>(&self, ctx: &Context<'a>, inner: impl FnOnce() -> Outcome<'a>) -> Outcome<'a> {
+    fn wrap<'a>(
+        &self,
+        ctx: &Context<'a>,
+        out: &mut Response<'a>,
+        inner: impl FnOnce(&mut Response<'a>) -> Verdict,
+    ) -> Verdict {
         if ctx.audiences.is_empty() {
-            return inner();
+            return inner(out);
         }
         let auds = match Audiences::intersect(self.implicit, ctx.audiences) {
             Ok(a) => a,
-            Err(e) => return Outcome::rejected(e),
+            Err(e) => return Verdict::rejected(e),
         };
         if auds.is_empty() {
-            return Outcome::NotMine(None);
+            return Verdict::NotMine(None);
         }
-        match inner() {
-            Outcome::Authenticated(mut r) => {
-                if !r.audiences.is_empty() {
-                    return Outcome::rejected(Error::AudienceAgnosticReturnedAudiences);
+        match inner(out) {
+            Verdict::Authenticated => {
+                if !out.audiences.is_empty() {
+                    return Verdict::rejected(Error::AudienceAgnosticReturnedAudiences);
                 }
-                r.audiences = auds;
-                Outcome::Authenticated(r)
+                out.audiences = auds;
+                Verdict::Authenticated
             }
             other => other,
         }
@@ -166,24 +173,30 @@ impl<'x, T> AudienceAgnostic<'x, T> {
 }
 
 impl<T: TokenAuthenticator> TokenAuthenticator for AudienceAgnostic<'_, T> {
-    fn authenticate_token<'a>(
+    fn authenticate_token_into<'a>(
         &'a self,
         token: &'a [u8],
         ctx: &Context<'a>,
         scratch: &mut Scratch<'a>,
-    ) -> Outcome<'a> {
-        self.wrap(ctx, || self.inner.authenticate_token(token, ctx, scratch))
+        out: &mut Response<'a>,
+    ) -> Verdict {
+        self.wrap(ctx, out, |out| {
+            self.inner.authenticate_token_into(token, ctx, scratch, out)
+        })
     }
 }
 
 impl<T: RequestAuthenticator> RequestAuthenticator for AudienceAgnostic<'_, T> {
-    fn authenticate_request<'a>(
+    fn authenticate_request_into<'a>(
         &'a self,
         req: &Request<'a>,
         ctx: &Context<'a>,
         scratch: &mut Scratch<'a>,
-    ) -> Outcome<'a> {
-        self.wrap(ctx, || self.inner.authenticate_request(req, ctx, scratch))
+        out: &mut Response<'a>,
+    ) -> Verdict {
+        self.wrap(ctx, out, |out| {
+            self.inner.authenticate_request_into(req, ctx, scratch, out)
+        })
     }
 }
 
@@ -201,48 +214,51 @@ impl<T> AuthenticatedGroupAdder<T> {
     }
 
     /// Applies the rule to one response.
-    pub fn add<'a>(mut r: Response<'a>) -> Result<Response<'a>, Error> {
+    pub fn add(r: &mut Response<'_>) -> Result<(), Error> {
         let u = &r.user;
         if u.name == ANONYMOUS_USER
             || u.groups.contains(AUTHENTICATED_GROUP)
             || u.groups.contains(UNAUTHENTICATED_GROUP)
         {
-            return Ok(r);
+            return Ok(());
         }
-        r.user.groups.push(AUTHENTICATED_GROUP)?;
-        Ok(r)
+        r.user.groups.push(AUTHENTICATED_GROUP)
     }
 }
 
-fn add_authenticated(o: Outcome<'_>) -> Outcome<'_> {
-    match o {
-        Outcome::Authenticated(r) => match AuthenticatedGroupAdder::<()>::add(r) {
-            Ok(r) => Outcome::Authenticated(r),
-            Err(e) => Outcome::rejected(e),
+fn add_authenticated(v: Verdict, out: &mut Response<'_>) -> Verdict {
+    match v {
+        Verdict::Authenticated => match AuthenticatedGroupAdder::<()>::add(out) {
+            Ok(()) => Verdict::Authenticated,
+            Err(e) => Verdict::rejected(e),
         },
         other => other,
     }
 }
 
 impl<T: TokenAuthenticator> TokenAuthenticator for AuthenticatedGroupAdder<T> {
-    fn authenticate_token<'a>(
+    fn authenticate_token_into<'a>(
         &'a self,
         token: &'a [u8],
         ctx: &Context<'a>,
         scratch: &mut Scratch<'a>,
-    ) -> Outcome<'a> {
-        add_authenticated(self.inner.authenticate_token(token, ctx, scratch))
+        out: &mut Response<'a>,
+    ) -> Verdict {
+        let v = self.inner.authenticate_token_into(token, ctx, scratch, out);
+        add_authenticated(v, out)
     }
 }
 
 impl<T: RequestAuthenticator> RequestAuthenticator for AuthenticatedGroupAdder<T> {
-    fn authenticate_request<'a>(
+    fn authenticate_request_into<'a>(
         &'a self,
         req: &Request<'a>,
         ctx: &Context<'a>,
         scratch: &mut Scratch<'a>,
-    ) -> Outcome<'a> {
-        add_authenticated(self.inner.authenticate_request(req, ctx, scratch))
+        out: &mut Response<'a>,
+    ) -> Verdict {
+        let v = self.inner.authenticate_request_into(req, ctx, scratch, out);
+        add_authenticated(v, out)
     }
 }
 
@@ -259,40 +275,42 @@ impl<'x, T> GroupAdder<'x, T> {
         GroupAdder { groups, inner }
     }
 
-    fn add<'a>(&'a self, o: Outcome<'a>) -> Outcome<'a> {
-        match o {
-            Outcome::Authenticated(mut r) => {
-                for g in self.groups {
-                    if let Err(e) = r.user.groups.push(g) {
-                        return Outcome::rejected(e);
-                    }
-                }
-                Outcome::Authenticated(r)
-            }
-            other => other,
+    fn add<'a>(&'a self, v: Verdict, out: &mut Response<'a>) -> Verdict {
+        if v != Verdict::Authenticated {
+            return v;
         }
+        for g in self.groups {
+            if let Err(e) = out.user.groups.push(g) {
+                return Verdict::rejected(e);
+            }
+        }
+        Verdict::Authenticated
     }
 }
 
 impl<T: TokenAuthenticator> TokenAuthenticator for GroupAdder<'_, T> {
-    fn authenticate_token<'a>(
+    fn authenticate_token_into<'a>(
         &'a self,
         token: &'a [u8],
         ctx: &Context<'a>,
         scratch: &mut Scratch<'a>,
-    ) -> Outcome<'a> {
-        self.add(self.inner.authenticate_token(token, ctx, scratch))
+        out: &mut Response<'a>,
+    ) -> Verdict {
+        let v = self.inner.authenticate_token_into(token, ctx, scratch, out);
+        self.add(v, out)
     }
 }
 
 impl<T: RequestAuthenticator> RequestAuthenticator for GroupAdder<'_, T> {
-    fn authenticate_request<'a>(
+    fn authenticate_request_into<'a>(
         &'a self,
         req: &Request<'a>,
         ctx: &Context<'a>,
         scratch: &mut Scratch<'a>,
-    ) -> Outcome<'a> {
-        self.add(self.inner.authenticate_request(req, ctx, scratch))
+        out: &mut Response<'a>,
+    ) -> Verdict {
+        let v = self.inner.authenticate_request_into(req, ctx, scratch, out);
+        self.add(v, out)
     }
 }
 
@@ -321,31 +339,26 @@ impl<'x> Anonymous<'x> {
 }
 
 impl RequestAuthenticator for Anonymous<'_> {
-    fn authenticate_request<'a>(
+    fn authenticate_request_into<'a>(
         &'a self,
         req: &Request<'a>,
         ctx: &Context<'a>,
         _scratch: &mut Scratch<'a>,
-    ) -> Outcome<'a> {
+        out: &mut Response<'a>,
+    ) -> Verdict {
         if !self.paths.is_empty() && !self.paths.contains(&req.path) {
-            return Outcome::NotMine(None);
+            return Verdict::NotMine(None);
         }
-        let mut groups = Groups::new();
-        let mut audiences = Audiences::new();
-        let built = groups
+        out.clear();
+        out.user.name = ANONYMOUS_USER;
+        let built = out
+            .user
+            .groups
             .push(UNAUTHENTICATED_GROUP)
-            .and_then(|()| ctx.audiences.iter().try_for_each(|a| audiences.push(a)));
+            .and_then(|()| ctx.audiences.iter().try_for_each(|a| out.audiences.push(a)));
         match built {
-            Ok(()) => Outcome::Authenticated(Response {
-                user: User {
-                    name: ANONYMOUS_USER,
-                    groups,
-                    ..User::default()
-                },
-                audiences,
-                expires_at: None,
-            }),
-            Err(e) => Outcome::rejected(e),
+            Ok(()) => Verdict::Authenticated,
+            Err(e) => Verdict::rejected(e),
         }
     }
 }
@@ -357,24 +370,26 @@ mod boxed {
     use super::*;
 
     impl<T: TokenAuthenticator + ?Sized> TokenAuthenticator for Box<T> {
-        fn authenticate_token<'a>(
+        fn authenticate_token_into<'a>(
             &'a self,
             token: &'a [u8],
             ctx: &Context<'a>,
             scratch: &mut Scratch<'a>,
-        ) -> Outcome<'a> {
-            (**self).authenticate_token(token, ctx, scratch)
+            out: &mut Response<'a>,
+        ) -> Verdict {
+            (**self).authenticate_token_into(token, ctx, scratch, out)
         }
     }
 
     impl<T: RequestAuthenticator + ?Sized> RequestAuthenticator for Box<T> {
-        fn authenticate_request<'a>(
+        fn authenticate_request_into<'a>(
             &'a self,
             req: &Request<'a>,
             ctx: &Context<'a>,
             scratch: &mut Scratch<'a>,
-        ) -> Outcome<'a> {
-            (**self).authenticate_request(req, ctx, scratch)
+            out: &mut Response<'a>,
+        ) -> Verdict {
+            (**self).authenticate_request_into(req, ctx, scratch, out)
         }
     }
 }

@@ -37,7 +37,26 @@ struct Backend {
 }
 
 impl TokenAuthenticator for Backend {
-    fn authenticate_token<'a>(
+    fn authenticate_token_into<'a>(
+        &'a self,
+        token: &'a [u8],
+        ctx: &Context<'a>,
+        scratch: &mut Scratch<'a>,
+        out: &mut Response<'a>,
+    ) -> kauthn::Verdict {
+        match self.answer(token, ctx, scratch) {
+            Outcome::Authenticated(r) => {
+                *out = r;
+                kauthn::Verdict::Authenticated
+            }
+            Outcome::NotMine(e) => kauthn::Verdict::NotMine(e),
+            Outcome::Rejected(e) => kauthn::Verdict::Rejected(e),
+        }
+    }
+}
+
+impl Backend {
+    fn answer<'a>(
         &'a self,
         token: &'a [u8],
         ctx: &Context<'a>,

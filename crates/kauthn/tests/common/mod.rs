@@ -5,7 +5,7 @@ use std::cell::Cell;
 
 use kauthn::{
     Context, Error, Groups, Outcome, Request, RequestAuthenticator, Response, Scratch,
-    TokenAuthenticator, User,
+    TokenAuthenticator, User, Verdict,
 };
 
 /// A scripted strategy: answers the same thing every time and counts calls.
@@ -52,25 +52,38 @@ impl Fake {
     }
 }
 
+fn into_verdict(o: Outcome<'static>, out: &mut Response<'_>) -> Verdict {
+    match o {
+        Outcome::Authenticated(r) => {
+            *out = r;
+            Verdict::Authenticated
+        }
+        Outcome::NotMine(e) => Verdict::NotMine(e),
+        Outcome::Rejected(e) => Verdict::Rejected(e),
+    }
+}
+
 impl TokenAuthenticator for Fake {
-    fn authenticate_token<'a>(
+    fn authenticate_token_into<'a>(
         &'a self,
         token: &'a [u8],
         _: &Context<'a>,
         _: &mut Scratch<'a>,
-    ) -> Outcome<'a> {
+        out: &mut Response<'a>,
+    ) -> Verdict {
         *self.seen_token.borrow_mut() = token.to_vec();
-        self.outcome()
+        into_verdict(self.outcome(), out)
     }
 }
 
 impl RequestAuthenticator for Fake {
-    fn authenticate_request<'a>(
+    fn authenticate_request_into<'a>(
         &'a self,
         _: &Request<'a>,
         _: &Context<'a>,
         _: &mut Scratch<'a>,
-    ) -> Outcome<'a> {
-        self.outcome()
+        out: &mut Response<'a>,
+    ) -> Verdict {
+        into_verdict(self.outcome(), out)
     }
 }

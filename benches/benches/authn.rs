@@ -1,0 +1,158 @@
+//! One criterion suite over every authentication path. Run:
+//! `cargo bench -p kauthn-benches --bench authn`; results go to `benches/RESULTS.md`.
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
+
+use core::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use kauthn::{
+    Anonymous, AudienceAgnostic, AuthenticatedGroupAdder, BearerToken, BootstrapSecret,
+    BootstrapTokenAuthenticator, CacheConfig, CachedTokenAuthenticator, Context, Header,
+    OwnedTokenFile, Request, RequestAuthenticator, RequestUnion, Response, Scratch,
+    TokenAuthenticator, TokenUnion, UnixTime, Verdict,
+};
+use kauthn_benches::{token, token_file_csv};
+
+const NOW: i64 = 1_800_000_000;
+
+fn token_file(c: &mut Criterion) {
+    let mut g = c.benchmark_group("token_file_lookup");
+    for n in [10usize, 10_000, 1_000_000] {
+        let f = OwnedTokenFile::parse(token_file_csv(n)).unwrap();
+        // Look up a spread of entries so the 1M table is not served from one cache line.
+        let tokens: Vec<String> = (0..64).map(|i| token(i * n / 64)).collect();
+        let ctx = Context::at(UnixTime::from_secs(NOW));
+        let mut i = 0;
+        g.bench_with_input(BenchmarkId::new("hit", n), &n, |b, _| {
+            b.iter(|| {
+                i = (i + 1) % tokens.len();
+                let mut buf = [0u8; 256];
+                let mut s = Scratch::new(&mut buf);
+                let mut out = Response::default();
+                let o = f.authenticate_token_into(
+                    black_box(tokens[i].as_bytes()),
+                    &ctx,
+                    &mut s,
+                    &mut out,
+                );
+                black_box(o == Verdict::Authenticated)
+            })
+        });
+        g.bench_with_input(BenchmarkId::new("miss", n), &n, |b, _| {
+            b.iter(|| {
+                let mut buf = [0u8; 256];
+                let mut s = Scratch::new(&mut buf);
+                let mut out = Response::default();
+                let o = f.authenticate_token_into(
+                    black_box(b"token-not-present"),
+                    &ctx,
+                    &mut s,
+                    &mut out,
+                );
+                black_box(o == Verdict::Authenticated)
+            })
+        });
+    }
+    g.finish();
+}
+
+fn secrets() -> [BootstrapSecret<'static>; 1] {
+    [BootstrapSecret {
+        namespace: "kube-system",
+        name: "bootstrap-token-abcdef",
+        type_: "bootstrap.kubernetes.io/token",
+        has_data: true,
+        token_id: Some(b"abcdef"),
+        token_secret: Some(b"0123456789abcdef"),
+        usage_bootstrap_authentication: Some(b"true"),
+        auth_extra_groups: Some(b"system:bootstrappers:kubeadm:default-node-token"),
+        expiration: Some(b"2100-01-01T00:00:00Z"),
+        ..BootstrapSecret::default()
+    }]
+}
+
+fn bootstrap(c: &mut Criterion) {
+    let secrets = secrets();
+    let a = BootstrapTokenAuthenticator::new(&secrets[..]);
+    let ctx = Context::at(UnixTime::from_secs(NOW));
+    c.bench_function("bootstrap_token", |b| {
+        b.iter(|| {
+            let mut buf = [0u8; 256];
+            let mut s = Scratch::new(&mut buf);
+            let mut out = Response::default();
+            black_box(
+                a.authenticate_token(black_box(b"abcdef.0123456789abcdef"), &ctx, &mut s)
+                    .is_authenticated(),
+            )
+        })
+    });
+}
+
+fn cache_hit(c: &mut Criterion) {
+    // A 1 KB token, the size of a bound service-account JWT.
+    let tok = "x".repeat(1024);
+    let f = OwnedTokenFile::parse(format!("{tok},system:serviceaccount:default:app,uid,\"system:serviceaccounts,system:serviceaccounts:default\"\n")).unwrap();
+    let cached: CachedTokenAuthenticator<_> =
+        CachedTokenAuthenticator::new(&f, [7; 32], CacheConfig::KUBE_APISERVER);
+    let ctx =
+        Context::at(UnixTime::from_secs(NOW)).with_audiences(&["https://kubernetes.default.svc"]);
+    c.bench_function("cache_hit_1kb_token", |b| {
+        b.iter(|| {
+            let mut buf = [0u8; 1024];
+            let mut s = Scratch::new(&mut buf);
+            let mut out = Response::default();
+            black_box(
+                cached
+                    .authenticate_token(black_box(tok.as_bytes()), &ctx, &mut s)
+                    .is_authenticated(),
+            )
+        })
+    });
+}
+
+fn union_end_to_end(c: &mut Criterion) {
+    let f = OwnedTokenFile::parse(token_file_csv(1000)).unwrap();
+    let secrets = secrets();
+    let boot = BootstrapTokenAuthenticator::new(&secrets[..]);
+    let api = ["https://kubernetes.default.svc"];
+    let tf = AudienceAgnostic::new(&api, &f);
+    let bt = AudienceAgnostic::new(&api, &boot);
+    let tokens: [&dyn TokenAuthenticator; 2] = [&tf, &bt];
+    let bearer = BearerToken::new(TokenUnion::new(&tokens[..]));
+    let requests: [&dyn RequestAuthenticator; 1] = [&bearer];
+    let inner = AuthenticatedGroupAdder::new(RequestUnion::new(&requests[..]));
+    let anon = Anonymous::new();
+    let chain: [&dyn RequestAuthenticator; 2] = [&inner, &anon];
+    let chain = RequestUnion::fail_on_error(&chain[..]);
+    let ctx = Context::at(UnixTime::from_secs(NOW)).with_audiences(&api);
+    let value = format!("Bearer {}", token(500));
+    let headers = [Header {
+        name: "Authorization",
+        value: value.as_bytes(),
+    }];
+    let req = Request {
+        headers: &headers,
+        path: "/api",
+        client_chain: &[],
+    };
+    c.bench_function("union_bearer_token_file", |b| {
+        b.iter(|| {
+            let mut buf = [0u8; 512];
+            let mut s = Scratch::new(&mut buf);
+            let mut out = Response::default();
+            black_box(
+                chain
+                    .authenticate_request(black_box(&req), &ctx, &mut s)
+                    .is_authenticated(),
+            )
+        })
+    });
+}
+
+criterion_group!(benches, token_file, bootstrap, cache_hit, union_end_to_end);
+criterion_main!(benches);

@@ -84,7 +84,6 @@ fn bootstrap(c: &mut Criterion) {
         b.iter(|| {
             let mut buf = [0u8; 256];
             let mut s = Scratch::new(&mut buf);
-            let mut out = Response::default();
             black_box(
                 a.authenticate_token(black_box(b"abcdef.0123456789abcdef"), &ctx, &mut s)
                     .is_authenticated(),
@@ -105,7 +104,6 @@ fn cache_hit(c: &mut Criterion) {
         b.iter(|| {
             let mut buf = [0u8; 1024];
             let mut s = Scratch::new(&mut buf);
-            let mut out = Response::default();
             black_box(
                 cached
                     .authenticate_token(black_box(tok.as_bytes()), &ctx, &mut s)
@@ -144,7 +142,6 @@ fn union_end_to_end(c: &mut Criterion) {
         b.iter(|| {
             let mut buf = [0u8; 512];
             let mut s = Scratch::new(&mut buf);
-            let mut out = Response::default();
             black_box(
                 chain
                     .authenticate_request(black_box(&req), &ctx, &mut s)

@@ -37,8 +37,8 @@ mod scratch;
 mod time;
 mod user;
 
-pub use crypto::RustCrypto;
 pub use authenticator::{Context, Header, Outcome, Request, RequestAuthenticator, TokenAuthenticator};
+pub use crypto::RustCrypto;
 pub use error::{Error, Errors, Limit, MAX_AGGREGATED_ERRORS};
 pub use scratch::Scratch;
 pub use time::{TimeError, UnixTime};

@@ -91,7 +91,11 @@ fn signatures_from_the_rsa_crate_verify_and_corruptions_are_rejected_by_both() {
             for alg in ALGORITHMS {
                 let sig = sign(alg, &private, &mut rng, &msg);
                 assert!(rsa_crate_accepts(alg, &public, &msg, &sig));
-                assert_eq!(RustCrypto.verify(alg, &key, &msg, &sig), Ok(()), "{alg:?} {bits}");
+                assert_eq!(
+                    RustCrypto.verify(alg, &key, &msg, &sig),
+                    Ok(()),
+                    "{alg:?} {bits}"
+                );
 
                 // One flipped bit anywhere in the signature.
                 let mut bad_sig = sig.clone();

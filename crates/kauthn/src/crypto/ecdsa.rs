@@ -184,8 +184,114 @@ fn write_scalar(magnitude: &[u8], out: &mut [u8]) -> Result<(), SignatureError> 
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    extern crate std;
     use super::*;
+    use std::string::String;
+    use std::vec;
+    use std::vec::Vec;
+
+    fn unhex(s: &str) -> Vec<u8> {
+        let s: String = s.split_whitespace().collect();
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// RFC 7515 Appendix A.4: ES512 (P-521, SHA-512), the only P-521 known answer kept here.
+    const A4_POINT: &str = "04
+        01e929050f124fc6bc55c7d5393365df9def4ab0c22cb25798f934eb04e3c6bae3701a57a7910e9d81bf
+        363159e8ebcb155d6349f4bdb6ccf8a94c5c59c7aac101a4
+        0034a6440e376750d2371fd1bdc2c8f3b71d2f4ee5ea3432c815cca31560fe5d9387ec774b55838630e5
+        cbbf5a8cbe0a91dd0064c6999a1f6e6e67faddede4c8c8f6";
+    const A4_MESSAGE: &[u8] = b"eyJhbGciOiJFUzUxMiJ9.UGF5bG9hZA";
+    const A4_SIGNATURE: &str = "
+        01dc0c81e7abc2d1e887e975f7697ad21a7dc001d915525b2df0ff531322ef47309d93986912356ca3d6
+        44e73e99966ac2a4f6488f8a183281df85ced1ac3fed776d
+        006f06692c0529d0803d98285c3d980496423c45f7c4aa51c1c74e3bc2a9107c098f2a8e8330ceee22af
+        53cbdc9f036b9b161b496f444415ee90e5e894bcde3bf267";
+
+    #[test]
+    fn rfc7515_es512_example_verifies() {
+        let point = unhex(A4_POINT);
+        let sig = unhex(A4_SIGNATURE);
+        assert_eq!(
+            verify(Curve::P521, Encoding::Fixed, &point, A4_MESSAGE, &sig),
+            Ok(())
+        );
+        assert_eq!(
+            verify(
+                Curve::P521,
+                Encoding::Fixed,
+                &point,
+                b"eyJhbGciOiJFUzUxMiJ9.UGF5bG9hZB",
+                &sig
+            ),
+            Err(SignatureError::BadSignature)
+        );
+        // 131 or 133 bytes: not the fixed width.
+        assert_eq!(
+            verify(Curve::P521, Encoding::Fixed, &point, A4_MESSAGE, &sig[1..]),
+            Err(SignatureError::BadSignature)
+        );
+        let mut long = sig.clone();
+        long.push(0);
+        assert_eq!(
+            verify(Curve::P521, Encoding::Fixed, &point, A4_MESSAGE, &long),
+            Err(SignatureError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn zero_and_out_of_range_scalars_are_rejected() {
+        let point = unhex(A4_POINT);
+        let sig = unhex(A4_SIGNATURE);
+        // r = 0, s = 0 (CVE-2022-21449), and r = all ones (>= n).
+        let mut zero_r = sig.clone();
+        zero_r[..66].fill(0);
+        let mut zero_s = sig.clone();
+        zero_s[66..].fill(0);
+        let mut big_r = sig.clone();
+        big_r[..66].fill(0xff);
+        big_r[0] = 0x01;
+        for bad in [zero_r, zero_s, big_r, vec![0; 132]] {
+            assert_eq!(
+                verify(Curve::P521, Encoding::Fixed, &point, A4_MESSAGE, &bad),
+                Err(SignatureError::BadSignature)
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_and_compressed_points_are_rejected() {
+        let point = unhex(A4_POINT);
+        let sig = unhex(A4_SIGNATURE);
+        let reject = |p: &[u8]| {
+            assert_eq!(
+                verify(Curve::P521, Encoding::Fixed, p, A4_MESSAGE, &sig),
+                Err(SignatureError::KeyRejected),
+                "{p:02x?}"
+            );
+        };
+        // Compressed form of the same point (y is even).
+        let mut compressed = point[..67].to_vec();
+        compressed[0] = 0x02;
+        reject(&compressed);
+        // Not on the curve.
+        let mut off_curve = point.clone();
+        off_curve[132] ^= 1;
+        reject(&off_curve);
+        // Coordinates one byte short, the identity, wrong tag, empty.
+        reject(&point[..132]);
+        reject(&[0x00]);
+        let mut hybrid = point.clone();
+        hybrid[0] = 0x06;
+        reject(&hybrid);
+        reject(&[]);
+        // A P-256-sized point given as P-521.
+        reject(&[0x04; 65]);
+    }
 
     fn decode(der: &[u8]) -> Result<[u8; 64], SignatureError> {
         let mut out = [0u8; 64];

@@ -36,25 +36,19 @@ fn der(fixed: &[u8]) -> Vec<u8> {
         while v.len() > 1 && v[0] == 0 {
             v = &v[1..];
         }
-        let mut out = vec![0x02];
-        if v[0] & 0x80 != 0 {
-            out.push(v.len() as u8 + 1);
-            out.push(0);
-        } else {
-            out.push(v.len() as u8);
-        }
-        out.extend_from_slice(v);
-        out
+        let sign = if v[0] & 0x80 != 0 { &[0u8][..] } else { &[] };
+        let len = u8::try_from(sign.len() + v.len()).unwrap();
+        [&[0x02, len][..], sign, v].concat()
     };
     let (r, s) = fixed.split_at(fixed.len() / 2);
     let body = [int(r), int(s)].concat();
-    [vec![0x30, body.len() as u8], body].concat()
+    [vec![0x30, u8::try_from(body.len()).unwrap()], body].concat()
 }
 
 #[test]
 fn verification_allocates_nothing() {
     // The counter itself must see an allocation, or a zero below would prove nothing.
-    assert!(allocations_during(|| drop(std::hint::black_box(Vec::<u8>::with_capacity(8)))) > 0);
+    assert!(allocations_during(|| drop(core::hint::black_box(Vec::<u8>::with_capacity(8)))) > 0);
 
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let msg = b"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQifQ";

@@ -14,7 +14,7 @@
 //!   (RFC 7518 §3.5 for PS256/384/512) and MGF1 over the same hash.
 
 use crypto_bigint::modular::{FixedMontyForm, FixedMontyParams};
-use crypto_bigint::{Odd, U64, U2048, U3072, U4096, Uint};
+use crypto_bigint::{Odd, U2048, U3072, U4096, Uint};
 use sha2::digest::Digest;
 use sha2::{Sha256, Sha384, Sha512};
 use subtle::ConstantTimeEq;
@@ -181,12 +181,9 @@ impl<'a> RsaKey<'a> {
         if s >= *n.as_ref() {
             return Err(SignatureError::BadSignature);
         }
-        // The modulus is public: variable-time parameter set-up and exponentiation leak
-        // nothing secret.
+        // The modulus is public: variable-time parameter set-up leaks nothing secret.
         let params = FixedMontyParams::new_vartime(n);
-        let m = FixedMontyForm::new(&s, &params)
-            .pow_vartime(&U64::from_u32(self.exponent))
-            .retrieve();
+        let m = pow_public(FixedMontyForm::new(&s, &params), self.exponent).retrieve();
         let encoded = m.to_be_bytes();
         let bytes = encoded.as_slice();
         // m < n < 2^(8k), so the bytes above the last k are zero; only the tail is copied.
@@ -199,6 +196,28 @@ impl<'a> RsaKey<'a> {
         out.copy_from_slice(tail);
         Ok(())
     }
+}
+
+/// `base^exponent` by left-to-right square-and-multiply, variable time in the exponent.
+///
+/// The exponent is public. For `e = 65537` this is 16 squarings and one multiplication,
+/// about half the work of crypto-bigint's windowed `pow_vartime`, whose table set-up is
+/// meant for long exponents.
+fn pow_public<const LIMBS: usize>(
+    base: FixedMontyForm<LIMBS>,
+    exponent: u32,
+) -> FixedMontyForm<LIMBS> {
+    let mut acc = base;
+    // The key check guarantees exponent >= 3, so the top bit exists; the loop covers the bits
+    // below it (an exponent of 0 would return `base`, never reached).
+    let top = (u32::BITS - 1).saturating_sub(exponent.leading_zeros());
+    for bit in (0..top).rev() {
+        acc = acc.square();
+        if (exponent >> bit) & 1 == 1 {
+            acc = acc.mul(&base);
+        }
+    }
+    acc
 }
 
 /// Loads a big-endian number of at most `Uint::<LIMBS>::BYTES` bytes, zero-extended.
@@ -352,6 +371,26 @@ mod tests {
         let len = bits.div_ceil(8);
         n[..600 - len].fill(0);
         n
+    }
+
+    #[test]
+    fn square_and_multiply_matches_crypto_bigint_pow() {
+        let mut n = [0xabu8; 256];
+        n[0] = 0xc3;
+        n[255] = 0x35;
+        let n = Odd::new(load::<{ U2048::LIMBS }>(&n).unwrap())
+            .into_option()
+            .unwrap();
+        let params = FixedMontyParams::new_vartime(n);
+        let base = FixedMontyForm::new(&load::<{ U2048::LIMBS }>(&[0x12; 255]).unwrap(), &params);
+        for e in [3u32, 5, 17, 65537, 0x8000_0001, u32::MAX] {
+            let expected = base.pow_vartime(&crypto_bigint::U64::from_u32(e));
+            assert_eq!(
+                pow_public(base, e).retrieve(),
+                expected.retrieve(),
+                "e = {e}"
+            );
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use kauthn::RustCrypto;
-use kauthn::crypto::{PublicKey, SignatureAlgorithm, SignatureError, Verifier as _};
+use kauthn::crypto::{PreparedKey, PublicKey, SignatureAlgorithm, SignatureError, Verifier as _};
 use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;
 use rsa::sha2::Sha256;
@@ -114,6 +114,13 @@ fn verification_allocates_nothing() {
         let count = allocations_during(|| result = RustCrypto.verify(*alg, key, msg, sig));
         assert_eq!(result, Ok(()), "{alg:?} must verify");
         assert_eq!(count, 0, "{alg:?}: verify allocated {count} times");
+
+        // Preparing a key and verifying with it.
+        let count = allocations_during(|| {
+            result = PreparedKey::new(key).and_then(|p| p.verify(*alg, msg, sig));
+        });
+        assert_eq!(result, Ok(()), "{alg:?} must verify with a prepared key");
+        assert_eq!(count, 0, "{alg:?}: prepared path allocated {count} times");
 
         // Rejections must not allocate either.
         let mut bad = sig.to_vec();

@@ -15,7 +15,7 @@ use std::fs;
 use std::path::PathBuf;
 
 use kauthn::RustCrypto;
-use kauthn::crypto::{PublicKey, SignatureAlgorithm, SignatureError, Verifier};
+use kauthn::crypto::{PreparedKey, PublicKey, SignatureAlgorithm, SignatureError, Verifier};
 use serde::Deserialize;
 
 const VECTORS: &str = concat!(
@@ -127,8 +127,13 @@ fn run_group(
     group: &Group,
     expect: Expect,
 ) {
+    // The prepared-key path must agree with the one-shot path on every case.
+    let prepared = PreparedKey::new(key);
     for case in &group.tests {
-        let got = RustCrypto.verify(alg, key, &unhex(&case.msg), &unhex(&case.sig));
+        let (msg, sig) = (unhex(&case.msg), unhex(&case.sig));
+        let got = RustCrypto.verify(alg, key, &msg, &sig);
+        let via_prepared = prepared.and_then(|p| p.verify(alg, &msg, &sig));
+        assert_eq!(got, via_prepared, "tc {}: prepared key disagrees", case.id);
         let ok = match (expect, case.result.as_str()) {
             (Expect::AllFail(None), _) => got.is_err(),
             (Expect::AllFail(Some(e)), _) => got == Err(e),
@@ -364,5 +369,24 @@ fn key_of_another_type_is_a_mismatch() {
                 "{alg:?} with {key:?}"
             );
         }
+    }
+
+    // The same through prepared keys (valid ones, so that preparing succeeds).
+    let file = load("ecdsa_secp256r1_sha256_p1363_test.json");
+    let Some(file) = file else { return };
+    let point = unhex(file.groups[0].key.uncompressed.as_deref().unwrap());
+    let prepared = PreparedKey::new(&PublicKey::EcP256(&point)).unwrap();
+    for alg in [
+        A::RsaPkcs1Sha256,
+        A::RsaPssSha512,
+        A::EcdsaP384Sha384Fixed,
+        A::EcdsaP384Sha384Asn1,
+        A::EcdsaP521Sha512Fixed,
+    ] {
+        assert_eq!(
+            prepared.verify(alg, b"m", &[1; 64]),
+            Err(SignatureError::KeyMismatch),
+            "{alg:?}"
+        );
     }
 }

@@ -47,57 +47,93 @@ pub(crate) enum Encoding {
 /// Largest fixed-form signature: two P-521 scalars.
 const MAX_FIXED_LEN: usize = 2 * 66;
 
-/// Verifies an ECDSA signature; the hash is the curve's (SHA-256, SHA-384, SHA-512).
-pub(crate) fn verify(
+/// A validated public point on one of the curves, ready for repeated verification.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum EcKey {
+    P256(p256::ecdsa::VerifyingKey),
+    P384(p384::ecdsa::VerifyingKey),
+    P521(p521::ecdsa::VerifyingKey),
+}
+
+impl EcKey {
+    /// Checks that `point` is an uncompressed SEC1 point on `curve`, not the identity.
+    pub(crate) fn new(curve: Curve, point: &[u8]) -> Result<Self, SignatureError> {
+        let reject = |_| SignatureError::KeyRejected;
+        // Uncompressed only: 0x04, then x and y of exactly the field size (catalogue A-9).
+        match point.split_first() {
+            Some((0x04, xy)) if xy.len() == 2 * curve.scalar_len() => {}
+            _ => return Err(SignatureError::KeyRejected),
+        }
+        Ok(match curve {
+            Curve::P256 => {
+                EcKey::P256(p256::ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(reject)?)
+            }
+            Curve::P384 => {
+                EcKey::P384(p384::ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(reject)?)
+            }
+            Curve::P521 => {
+                EcKey::P521(p521::ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(reject)?)
+            }
+        })
+    }
+
+    /// The key's curve.
+    pub(crate) fn curve(&self) -> Curve {
+        match self {
+            EcKey::P256(_) => Curve::P256,
+            EcKey::P384(_) => Curve::P384,
+            EcKey::P521(_) => Curve::P521,
+        }
+    }
+
+    /// Verifies a signature; the hash is the curve's (SHA-256, SHA-384, SHA-512).
+    pub(crate) fn verify(
+        &self,
+        encoding: Encoding,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), SignatureError> {
+        let mut fixed_buf = [0u8; MAX_FIXED_LEN];
+        let fixed = match encoding {
+            Encoding::Fixed => signature,
+            Encoding::Asn1 => {
+                let out = fixed_buf
+                    .get_mut(..2 * self.curve().scalar_len())
+                    .ok_or(SignatureError::BadSignature)?;
+                der_to_fixed(signature, out)?;
+                out
+            }
+        };
+        // `from_slice` checks the length and 0 < r, s < n; `verify` hashes the message.
+        let bad = |_| SignatureError::BadSignature;
+        match self {
+            EcKey::P256(key) => key.verify(
+                message,
+                &p256::ecdsa::Signature::from_slice(fixed).map_err(bad)?,
+            ),
+            EcKey::P384(key) => key.verify(
+                message,
+                &p384::ecdsa::Signature::from_slice(fixed).map_err(bad)?,
+            ),
+            EcKey::P521(key) => key.verify(
+                message,
+                &p521::ecdsa::Signature::from_slice(fixed).map_err(bad)?,
+            ),
+        }
+        .map_err(bad)
+    }
+}
+
+/// Checks the key and verifies in one step.
+#[cfg(test)]
+fn verify(
     curve: Curve,
     encoding: Encoding,
     point: &[u8],
     message: &[u8],
     signature: &[u8],
 ) -> Result<(), SignatureError> {
-    let len = curve.scalar_len();
-    // Uncompressed only: 0x04, then x and y of exactly the field size (catalogue A-9).
-    match point.split_first() {
-        Some((0x04, xy)) if xy.len() == 2 * len => {}
-        _ => return Err(SignatureError::KeyRejected),
-    }
-
-    let mut fixed_buf = [0u8; MAX_FIXED_LEN];
-    let fixed = match encoding {
-        Encoding::Fixed => signature,
-        Encoding::Asn1 => {
-            let out = fixed_buf
-                .get_mut(..2 * len)
-                .ok_or(SignatureError::BadSignature)?;
-            der_to_fixed(signature, out)?;
-            out
-        }
-    };
-
-    match curve {
-        Curve::P256 => {
-            let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(point)
-                .map_err(|_| SignatureError::KeyRejected)?;
-            let sig = p256::ecdsa::Signature::from_slice(fixed)
-                .map_err(|_| SignatureError::BadSignature)?;
-            key.verify(message, &sig)
-        }
-        Curve::P384 => {
-            let key = p384::ecdsa::VerifyingKey::from_sec1_bytes(point)
-                .map_err(|_| SignatureError::KeyRejected)?;
-            let sig = p384::ecdsa::Signature::from_slice(fixed)
-                .map_err(|_| SignatureError::BadSignature)?;
-            key.verify(message, &sig)
-        }
-        Curve::P521 => {
-            let key = p521::ecdsa::VerifyingKey::from_sec1_bytes(point)
-                .map_err(|_| SignatureError::KeyRejected)?;
-            let sig = p521::ecdsa::Signature::from_slice(fixed)
-                .map_err(|_| SignatureError::BadSignature)?;
-            key.verify(message, &sig)
-        }
-    }
-    .map_err(|_| SignatureError::BadSignature)
+    EcKey::new(curve, point)?.verify(encoding, message, signature)
 }
 
 /// Decodes a DER `Ecdsa-Sig-Value` into `r || s`, each right-aligned in half of `out`.

@@ -13,7 +13,7 @@ mod rustcrypto;
 pub use rsa::{
     RSA_MAX_EXPONENT_BITS, RSA_MAX_MODULUS_BITS, RSA_MIN_EXPONENT, RSA_MIN_MODULUS_BITS,
 };
-pub use rustcrypto::RustCrypto;
+pub use rustcrypto::{PreparedKey, RustCrypto};
 
 /// A signature algorithm with all of its parameters.
 #[non_exhaustive]

@@ -74,57 +74,75 @@ const SHA512_DIGEST_INFO: &[u8] = &[
     0x00, 0x04, 0x40,
 ];
 
-/// A validated RSA public key: the modulus without leading zeros, its bit length and the
-/// exponent. Borrowed, so checking a key costs no copy.
+/// A validated RSA public key, converted once into Montgomery parameters so that repeated
+/// verifications skip the set-up (two divisions of modulus size).
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct RsaKey<'a> {
-    /// Big-endian modulus, first byte non-zero.
-    modulus: &'a [u8],
-    /// Bit length of the modulus.
+pub(crate) struct RsaKey {
+    /// Modulus length in bytes without leading zeros, `k` in RFC 8017.
+    len: usize,
+    /// Bit length of the modulus, `modBits`.
     bits: usize,
     /// Public exponent.
     exponent: u32,
+    /// The modulus in the smallest fixed width that holds it.
+    params: Params,
 }
 
-impl<'a> RsaKey<'a> {
-    /// Checks the key's parameters: size bounds, odd modulus, odd exponent in range.
-    pub(crate) fn new(modulus: &'a [u8], exponent: &[u8]) -> Result<Self, SignatureError> {
+/// Montgomery parameters (modulus, R mod n, R² mod n) at one of the supported widths. Every
+/// width is a whole number of limbs on 32- and 64-bit targets alike.
+#[derive(Clone, Copy, Debug)]
+// Boxing the wide variants would need a heap; the widest is 1.5 KiB.
+#[allow(clippy::large_enum_variant)]
+enum Params {
+    W2048(FixedMontyParams<{ U2048::LIMBS }>),
+    W3072(FixedMontyParams<{ U3072::LIMBS }>),
+    W4096(FixedMontyParams<{ U4096::LIMBS }>),
+}
+
+impl RsaKey {
+    /// Checks the key's parameters (size bounds, odd modulus, odd exponent in range) and
+    /// prepares the modulus.
+    pub(crate) fn new(modulus: &[u8], exponent: &[u8]) -> Result<Self, SignatureError> {
+        let reject = SignatureError::KeyRejected;
         let modulus = strip_leading_zeros(modulus);
-        let (&first, _) = modulus.split_first().ok_or(SignatureError::KeyRejected)?;
-        // The length is at most the slice length, far below usize::MAX / 8 for any input
-        // that passes the size check, but check before multiplying anyway.
+        let (&first, _) = modulus.split_first().ok_or(reject)?;
+        // Bound the length before computing with it; the exact bit bound follows.
         if modulus.len() > MAX_MODULUS_BYTES {
-            return Err(SignatureError::KeyRejected);
+            return Err(reject);
         }
         let bits = modulus.len() * 8 - first.leading_zeros() as usize;
         if !(RSA_MIN_MODULUS_BITS..=RSA_MAX_MODULUS_BITS).contains(&bits) {
-            return Err(SignatureError::KeyRejected);
+            return Err(reject);
         }
         // An even modulus is not a product of two odd primes, and Montgomery form needs it odd.
         if modulus.last().is_none_or(|b| b & 1 == 0) {
-            return Err(SignatureError::KeyRejected);
+            return Err(reject);
         }
 
         let exponent = strip_leading_zeros(exponent);
         if exponent.len() > RSA_MAX_EXPONENT_BITS / 8 {
-            return Err(SignatureError::KeyRejected);
+            return Err(reject);
         }
         let exponent = exponent
             .iter()
             .fold(0u32, |acc, &b| (acc << 8) | u32::from(b));
         if exponent < RSA_MIN_EXPONENT || exponent & 1 == 0 {
-            return Err(SignatureError::KeyRejected);
+            return Err(reject);
         }
+
+        let params = if modulus.len() <= U2048::BYTES {
+            Params::W2048(prepare(modulus).ok_or(reject)?)
+        } else if modulus.len() <= U3072::BYTES {
+            Params::W3072(prepare(modulus).ok_or(reject)?)
+        } else {
+            Params::W4096(prepare(modulus).ok_or(reject)?)
+        };
         Ok(Self {
-            modulus,
+            len: modulus.len(),
             bits,
             exponent,
+            params,
         })
-    }
-
-    /// The modulus length in bytes, `k` in RFC 8017.
-    fn len(&self) -> usize {
-        self.modulus.len()
     }
 
     /// Verifies `signature` over `message` under `padding`.
@@ -136,7 +154,7 @@ impl<'a> RsaKey<'a> {
     ) -> Result<(), SignatureError> {
         let mut em_buf = [0u8; MAX_MODULUS_BYTES];
         let em = em_buf
-            .get_mut(..self.len())
+            .get_mut(..self.len)
             .ok_or(SignatureError::KeyRejected)?;
         self.public_op(signature, em)?;
         match padding {
@@ -152,50 +170,49 @@ impl<'a> RsaKey<'a> {
     /// RSAVP1 (RFC 8017 §5.2.2) followed by I2OSP into `out` (exactly `k` bytes).
     fn public_op(&self, signature: &[u8], out: &mut [u8]) -> Result<(), SignatureError> {
         // RFC 8017 §8.2.2 step 1 / §8.1.2 step 1: the signature is exactly k bytes.
-        if signature.len() != self.len() {
+        if signature.len() != self.len {
             return Err(SignatureError::BadSignature);
         }
-        // The smallest fixed width that holds the modulus. Every width is a whole number of
-        // limbs on 32- and 64-bit targets alike.
-        if self.len() <= U2048::BYTES {
-            self.public_op_in::<{ U2048::LIMBS }>(signature, out)
-        } else if self.len() <= U3072::BYTES {
-            self.public_op_in::<{ U3072::LIMBS }>(signature, out)
-        } else {
-            self.public_op_in::<{ U4096::LIMBS }>(signature, out)
+        match &self.params {
+            Params::W2048(p) => public_op_in(p, self.exponent, signature, out),
+            Params::W3072(p) => public_op_in(p, self.exponent, signature, out),
+            Params::W4096(p) => public_op_in(p, self.exponent, signature, out),
         }
     }
+}
 
-    fn public_op_in<const LIMBS: usize>(
-        &self,
-        signature: &[u8],
-        out: &mut [u8],
-    ) -> Result<(), SignatureError> {
-        let n = load::<LIMBS>(self.modulus).ok_or(SignatureError::KeyRejected)?;
-        let s = load::<LIMBS>(signature).ok_or(SignatureError::BadSignature)?;
-        let n = Odd::new(n)
-            .into_option()
-            .ok_or(SignatureError::KeyRejected)?;
-        // RFC 8017 §5.2.2 step 1: the representative must be below n. Without this check
-        // s and s + n would both verify (signature malleability).
-        if s >= *n.as_ref() {
-            return Err(SignatureError::BadSignature);
-        }
-        // The modulus is public: variable-time parameter set-up leaks nothing secret.
-        let params = FixedMontyParams::new_vartime(n);
-        let m = pow_public(FixedMontyForm::new(&s, &params), self.exponent).retrieve();
-        let encoded = m.to_be_bytes();
-        let bytes = encoded.as_slice();
-        // m < n < 2^(8k), so the bytes above the last k are zero; only the tail is copied.
-        let tail = bytes
-            .get(bytes.len().saturating_sub(out.len())..)
-            .ok_or(SignatureError::BadSignature)?;
-        if tail.len() != out.len() {
-            return Err(SignatureError::BadSignature);
-        }
-        out.copy_from_slice(tail);
-        Ok(())
+/// Loads an odd modulus and computes its Montgomery parameters.
+fn prepare<const LIMBS: usize>(modulus: &[u8]) -> Option<FixedMontyParams<LIMBS>> {
+    let n = Odd::new(load::<LIMBS>(modulus)?).into_option()?;
+    // The modulus is public: variable-time set-up leaks nothing secret.
+    Some(FixedMontyParams::new_vartime(n))
+}
+
+/// `s^e mod n` written big-endian into `out`, whose length is the modulus length.
+fn public_op_in<const LIMBS: usize>(
+    params: &FixedMontyParams<LIMBS>,
+    exponent: u32,
+    signature: &[u8],
+    out: &mut [u8],
+) -> Result<(), SignatureError> {
+    let s = load::<LIMBS>(signature).ok_or(SignatureError::BadSignature)?;
+    // RFC 8017 §5.2.2 step 1: the representative must be below n. Without this check s and
+    // s + n would both verify (signature malleability).
+    if s >= *params.modulus().as_ref() {
+        return Err(SignatureError::BadSignature);
     }
+    let m = pow_public(FixedMontyForm::new(&s, params), exponent).retrieve();
+    let encoded = m.to_be_bytes();
+    let bytes = encoded.as_slice();
+    // m < n < 2^(8k), so the bytes above the last k are zero; only the tail is copied.
+    let tail = bytes
+        .get(bytes.len().saturating_sub(out.len())..)
+        .ok_or(SignatureError::BadSignature)?;
+    if tail.len() != out.len() {
+        return Err(SignatureError::BadSignature);
+    }
+    out.copy_from_slice(tail);
+    Ok(())
 }
 
 /// `base^exponent` by left-to-right square-and-multiply, variable time in the exponent.

@@ -77,10 +77,17 @@ const ALGORITHMS: [SignatureAlgorithm; 6] = [
 fn signatures_from_the_rsa_crate_verify_and_corruptions_are_rejected_by_both() {
     let mut rng = ChaCha8Rng::seed_from_u64(0x6b61_7574_686e);
     let mut checked = 0;
-    for bits in [2048, 2048, 3072] {
+    // 2049 bits: emLen = k - 1 in PSS (the extra leading byte path); 2056 bits: a modulus
+    // that does not fill its fixed width (U3072).
+    for bits in [2048, 2049, 2056, 3072] {
         let private = PrivateKey::new(&mut rng, bits).unwrap();
         let public = private.to_public_key();
         let (n, e) = (public.n_bytes(), public.e_bytes());
+        assert_eq!(
+            n.len() * 8 - n[0].leading_zeros() as usize,
+            bits,
+            "modulus size"
+        );
         let key = PublicKey::Rsa {
             modulus: &n,
             exponent: &e,

@@ -155,7 +155,7 @@ pub(crate) fn der_to_fixed(der: &[u8], out: &mut [u8]) -> Result<(), SignatureEr
         return Err(bad);
     }
     let half = out.len() / 2;
-    let (out_r, out_s) = out.split_at_mut(half);
+    let (out_r, out_s) = out.split_at_mut_checked(half).ok_or(bad)?;
     write_scalar(positive_integer(r)?, out_r)?;
     write_scalar(positive_integer(s)?, out_s)
 }
@@ -184,10 +184,7 @@ fn read_tlv(input: &[u8], tag: u8) -> Result<(&[u8], &[u8]), SignatureError> {
         // the curves supported here (a P-521 Ecdsa-Sig-Value is at most 141 bytes).
         _ => return Err(bad),
     };
-    if rest.len() < len {
-        return Err(bad);
-    }
-    Ok(rest.split_at(len))
+    rest.split_at_checked(len).ok_or(bad)
 }
 
 /// The magnitude bytes of a DER INTEGER that must be positive, without its sign byte.
@@ -212,7 +209,9 @@ fn write_scalar(magnitude: &[u8], out: &mut [u8]) -> Result<(), SignatureError> 
         .len()
         .checked_sub(magnitude.len())
         .ok_or(SignatureError::BadSignature)?;
-    let (zeros, tail) = out.split_at_mut(start);
+    let (zeros, tail) = out
+        .split_at_mut_checked(start)
+        .ok_or(SignatureError::BadSignature)?;
     zeros.fill(0);
     tail.copy_from_slice(magnitude);
     Ok(())

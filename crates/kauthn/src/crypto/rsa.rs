@@ -261,8 +261,8 @@ fn pkcs1_verify<D: Digest>(
 ) -> Result<(), SignatureError> {
     let hash = D::digest(message);
     let t_len = digest_info.len() + hash.len();
-    // §9.2 step 3: at least 8 bytes of 0xFF padding. Never true for k >= 256, kept so the
-    // function stands on its own.
+    // §9.2 step 3: at least 8 bytes of 0xFF padding (always so for k >= 256 bytes; checked so
+    // that the function stands on its own).
     let ps_len = em
         .len()
         .checked_sub(t_len + 3)
@@ -273,13 +273,21 @@ fn pkcs1_verify<D: Digest>(
     let expected = expected_buf
         .get_mut(..em.len())
         .ok_or(SignatureError::BadSignature)?;
-    let (header, rest) = expected.split_at_mut(2);
+    let (header, rest) = expected
+        .split_at_mut_checked(2)
+        .ok_or(SignatureError::BadSignature)?;
     header.copy_from_slice(&[0x00, 0x01]);
-    let (ps, rest) = rest.split_at_mut(ps_len);
+    let (ps, rest) = rest
+        .split_at_mut_checked(ps_len)
+        .ok_or(SignatureError::BadSignature)?;
     ps.fill(0xff);
-    let (separator, t) = rest.split_at_mut(1);
+    let (separator, t) = rest
+        .split_at_mut_checked(1)
+        .ok_or(SignatureError::BadSignature)?;
     separator.fill(0x00);
-    let (t_prefix, t_hash) = t.split_at_mut(digest_info.len());
+    let (t_prefix, t_hash) = t
+        .split_at_mut_checked(digest_info.len())
+        .ok_or(SignatureError::BadSignature)?;
     t_prefix.copy_from_slice(digest_info);
     t_hash.copy_from_slice(&hash);
 
@@ -304,7 +312,7 @@ fn pss_verify<D: Digest>(
     // modBits - 1 is a multiple of 8, emLen = k - 1 and the extra leading byte must be zero.
     let em_len = em_bits.div_ceil(8);
     let extra = k_em.len().checked_sub(em_len).ok_or(bad)?;
-    let (leading, em) = k_em.split_at(extra);
+    let (leading, em) = k_em.split_at_checked(extra).ok_or(bad)?;
     if leading.iter().any(|&b| b != 0) {
         return Err(bad);
     }
@@ -318,13 +326,13 @@ fn pss_verify<D: Digest>(
         return Err(bad);
     }
     // Step 4: the trailer field is 0xbc.
-    let (body, trailer) = em.split_at(em_len - 1);
+    let (body, trailer) = em.split_at_checked(em_len - 1).ok_or(bad)?;
     if trailer != [0xbc] {
         return Err(bad);
     }
     // Step 5.
     let db_len = em_len - h_len - 1;
-    let (masked_db, h) = body.split_at(db_len);
+    let (masked_db, h) = body.split_at_checked(db_len).ok_or(bad)?;
     // Step 6: the bits above emBits must be zero.
     let top_bits = 8 * em_len - em_bits;
     let top_mask = 0xffu8
@@ -345,8 +353,8 @@ fn pss_verify<D: Digest>(
     }
     // Step 10: DB = PS (zeros) || 0x01 || salt.
     let ps_len = db_len - s_len - 1;
-    let (ps, rest) = db.split_at(ps_len);
-    let (one, salt) = rest.split_at(1);
+    let (ps, rest) = db.split_at_checked(ps_len).ok_or(bad)?;
+    let (one, salt) = rest.split_at_checked(1).ok_or(bad)?;
     if ps.iter().any(|&b| b != 0) || one != [0x01] {
         return Err(bad);
     }

@@ -78,6 +78,7 @@ pub use cache::{
     CACHE_ENTRY_BYTES, CACHE_WAYS, CacheConfig, CachedTokenAuthenticator, DefaultStripeLock,
     Stripe, StripeLock,
 };
+pub use crypto::RustCrypto;
 pub use error::{Error, Errors, Limit, MAX_AGGREGATED_ERRORS};
 pub use scratch::Scratch;
 pub use time::{TimeError, UnixTime};

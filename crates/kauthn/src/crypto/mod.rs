@@ -3,8 +3,22 @@
 //! Algorithms are values whose names carry every parameter (ring's convention): the caller
 //! picks one from its configuration, never from the untrusted input alone, and the backend
 //! checks that the key is of the matching type.
+//!
+//! The default backend is [`RustCrypto`] (pure Rust, no heap, no `unsafe`); [`PreparedKey`]
+//! does its key checks and conversions once per configured key. Its RSA key policy is named
+//! by [`RSA_MIN_MODULUS_BITS`], [`RSA_MAX_MODULUS_BITS`], [`RSA_MIN_EXPONENT`] and
+//! [`RSA_MAX_EXPONENT_BITS`].
 
 use core::fmt;
+
+mod ecdsa;
+mod rsa;
+mod rustcrypto;
+
+pub use rsa::{
+    RSA_MAX_EXPONENT_BITS, RSA_MAX_MODULUS_BITS, RSA_MIN_EXPONENT, RSA_MIN_MODULUS_BITS,
+};
+pub use rustcrypto::{PreparedKey, RustCrypto};
 
 /// A signature algorithm with all of its parameters.
 #[non_exhaustive]

@@ -2,7 +2,6 @@
 
 use core::fmt;
 
-
 /// Most errors one aggregate keeps. The kube-apiserver chain has at most eight strategies,
 /// so twice that leaves room for nested unions; further errors are counted, not kept.
 pub const MAX_AGGREGATED_ERRORS: usize = 16;
@@ -79,6 +78,8 @@ pub enum Error {
     AudienceAgnosticReturnedAudiences,
     /// A fixed capacity was exceeded.
     LimitExceeded(Limit),
+    /// A JWS, JWK or key file was rejected by the JOSE layer.
+    Jose(crate::jose::JoseError),
 }
 
 impl fmt::Display for Error {
@@ -89,7 +90,14 @@ impl fmt::Display for Error {
                 "audience agnostic authenticator wrapped an authenticator that returned audiences",
             ),
             Error::LimitExceeded(limit) => write!(f, "limit exceeded: {limit}"),
+            Error::Jose(e) => fmt::Display::fmt(e, f),
         }
+    }
+}
+
+impl From<crate::jose::JoseError> for Error {
+    fn from(e: crate::jose::JoseError) -> Self {
+        Error::Jose(e)
     }
 }
 
@@ -109,7 +117,10 @@ pub struct Errors {
 impl Errors {
     /// An empty aggregate.
     pub const fn new() -> Self {
-        Errors { list: heapless::Vec::new(), dropped: 0 }
+        Errors {
+            list: heapless::Vec::new(),
+            dropped: 0,
+        }
     }
 
     /// An aggregate of one error.

@@ -33,12 +33,16 @@ extern crate std;
 mod authenticator;
 pub mod crypto;
 mod error;
+pub mod jose;
 mod scratch;
 mod time;
 mod user;
 
-pub use authenticator::{Context, Header, Outcome, Request, RequestAuthenticator, TokenAuthenticator};
+pub use authenticator::{
+    Context, Header, Outcome, Request, RequestAuthenticator, TokenAuthenticator,
+};
 pub use error::{Error, Errors, Limit, MAX_AGGREGATED_ERRORS};
+pub use jose::{JoseError, verify_jws};
 pub use scratch::Scratch;
 pub use time::{TimeError, UnixTime};
 pub use user::{

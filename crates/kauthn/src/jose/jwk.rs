@@ -48,6 +48,10 @@ pub fn parse_jwk<'a>(
     scratch: &mut Scratch<'a>,
 ) -> Result<KeyRef<'a>, JoseError> {
     let kty = member_str(jwk, "kty")?.ok_or_else(jwk_err)?;
+    // Key type first: an `oct` key is unsupported whatever its other members say.
+    if kty != "RSA" && kty != "EC" {
+        return Err(Unsupported::KeyType.into());
+    }
     if let Some(u) = member_str(jwk, "use")? {
         if u != "sig" {
             return Err(KeyProblem::Use.into());

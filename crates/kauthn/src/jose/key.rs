@@ -247,6 +247,11 @@ pub fn kubernetes_key_id(key: &PublicKey<'_>) -> Result<[u8; KUBERNETES_KID_LEN]
     Ok(out)
 }
 
+/// True when `a` and `b` would compete for the same token: same `kid` and same key kind.
+pub(crate) fn same_slot(a: &KeyRef<'_>, b: &KeyRef<'_>) -> bool {
+    a.kid.is_some() && a.kid == b.kid && KeyKind::of(&a.key) == KeyKind::of(&b.key)
+}
+
 // --- Key sets --------------------------------------------------------------------------
 
 /// What a loader did: keys added and inputs skipped (unsupported key types, `use: enc`,
@@ -275,15 +280,17 @@ impl<'a, const N: usize> KeySet<'a, N> {
     }
 
     /// Adds a key after the load-time checks. An identical key with the same `kid` is added
-    /// once; a *different* key with a `kid` already present is
-    /// [`KeyProblem::DuplicateKid`] (RFC 7517 §4.5: the lookup would be ambiguous).
+    /// once; a *different* key of the same kind (RSA, or the same curve) with a `kid` already
+    /// present is [`KeyProblem::DuplicateKid`]: the lookup would be ambiguous. Keys of
+    /// different kinds may share a `kid` (RFC 7517 §4.5 names this case), because the
+    /// header `alg` then selects exactly one of them.
     pub fn push(&mut self, key: KeyRef<'a>) -> Result<(), JoseError> {
         check_public_key(&key.key)?;
         if let Some(kid) = key.kid {
             if kid.len() > super::MAX_KID_LEN {
                 return Err(JoseLimit::KidLength.into());
             }
-            if let Some(existing) = self.keys.iter().find(|k| k.kid == Some(kid)) {
+            if let Some(existing) = self.keys.iter().find(|k| same_slot(k, &key)) {
                 if *existing == key {
                     return Ok(());
                 }

@@ -109,13 +109,15 @@ impl OwnedKeySet {
         {
             return Err(super::JoseLimit::KidLength.into());
         }
-        if let Some(kid) = key.kid.as_deref() {
-            if let Some(existing) = self.keys.iter().find(|k| k.kid.as_deref() == Some(kid)) {
-                if *existing == key {
-                    return Ok(());
-                }
-                return Err(super::KeyProblem::DuplicateKid.into());
+        if let Some(existing) = self
+            .keys
+            .iter()
+            .find(|k| super::key::same_slot(&k.as_ref(), &key.as_ref()))
+        {
+            if *existing == key {
+                return Ok(());
             }
+            return Err(super::KeyProblem::DuplicateKid.into());
         }
         self.keys.push(key);
         Ok(())

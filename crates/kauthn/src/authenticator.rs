@@ -20,18 +20,12 @@ pub struct Context<'a> {
 impl<'a> Context<'a> {
     /// A context at `now` with no audiences.
     pub const fn at(now: UnixTime) -> Self {
-        Context {
-            now,
-            audiences: &[],
-        }
+        Context { now, audiences: &[] }
     }
 
     /// The same context with `audiences`.
     pub const fn with_audiences(self, audiences: &'a [&'a str]) -> Self {
-        Context {
-            now: self.now,
-            audiences,
-        }
+        Context { now: self.now, audiences }
     }
 }
 

@@ -2,6 +2,7 @@
 
 use core::fmt;
 
+
 /// Most errors one aggregate keeps. The kube-apiserver chain has at most eight strategies,
 /// so twice that leaves room for nested unions; further errors are counted, not kept.
 pub const MAX_AGGREGATED_ERRORS: usize = 16;
@@ -117,10 +118,7 @@ pub struct Errors {
 impl Errors {
     /// An empty aggregate.
     pub const fn new() -> Self {
-        Errors {
-            list: heapless::Vec::new(),
-            dropped: 0,
-        }
+        Errors { list: heapless::Vec::new(), dropped: 0 }
     }
 
     /// An aggregate of one error.

@@ -38,9 +38,8 @@ mod scratch;
 mod time;
 mod user;
 
-pub use authenticator::{
-    Context, Header, Outcome, Request, RequestAuthenticator, TokenAuthenticator,
-};
+pub use authenticator::{Context, Header, Outcome, Request, RequestAuthenticator, TokenAuthenticator};
+pub use crypto::RustCrypto;
 pub use error::{Error, Errors, Limit, MAX_AGGREGATED_ERRORS};
 pub use jose::{JoseError, verify_jws};
 pub use scratch::Scratch;

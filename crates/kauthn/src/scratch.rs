@@ -64,9 +64,7 @@ impl<'a> Scratch<'a> {
     pub fn concat(&mut self, parts: &[&str]) -> Result<&'a str, Error> {
         let mut len = 0usize;
         for p in parts {
-            len = len
-                .checked_add(p.len())
-                .ok_or(Error::LimitExceeded(Limit::Scratch))?;
+            len = len.checked_add(p.len()).ok_or(Error::LimitExceeded(Limit::Scratch))?;
         }
         let out = self.alloc(len)?;
         let mut at = 0;
@@ -105,10 +103,7 @@ mod tests {
     fn too_small_buffer_is_a_named_limit() {
         let mut buf = [0u8; 3];
         let mut s = Scratch::new(&mut buf);
-        assert_eq!(
-            s.concat(&["abcd"]),
-            Err(Error::LimitExceeded(Limit::Scratch))
-        );
+        assert_eq!(s.concat(&["abcd"]), Err(Error::LimitExceeded(Limit::Scratch)));
         assert_eq!(s.remaining(), 3);
     }
 }

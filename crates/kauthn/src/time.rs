@@ -152,9 +152,7 @@ fn parse_rfc3339(s: &[u8]) -> Result<(UnixTime, u32), TimeError> {
     let offset: i64 = match c.rest {
         [b'Z'] => 0,
         [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
-            let mut oc = Cursor {
-                rest: &[*h1, *h2, *m1, *m2],
-            };
+            let mut oc = Cursor { rest: &[*h1, *h2, *m1, *m2] };
             let oh = oc.fixed(2)?;
             let om = oc.fixed(2)?;
             if oh > 24 || om > 59 {
@@ -200,10 +198,7 @@ mod tests {
     #[test]
     fn accepts_what_gos_general_parser_accepts() {
         assert_eq!(p("2009-11-10T3:00:00Z"), Ok((1_257_822_000, 0)));
-        assert_eq!(
-            p("2009-11-10T23:00:00,25Z"),
-            Ok((1_257_894_000, 250_000_000))
-        );
+        assert_eq!(p("2009-11-10T23:00:00,25Z"), Ok((1_257_894_000, 250_000_000)));
     }
 
     #[test]
@@ -221,11 +216,7 @@ mod tests {
         ] {
             assert_eq!(p(s), Err(TimeError::Syntax), "{s}");
         }
-        for s in [
-            "2009-13-10T23:00:00Z",
-            "2009-02-29T23:00:00Z",
-            "2009-11-10T24:00:00Z",
-        ] {
+        for s in ["2009-13-10T23:00:00Z", "2009-02-29T23:00:00Z", "2009-11-10T24:00:00Z"] {
             assert_eq!(p(s), Err(TimeError::Range), "{s}");
         }
     }

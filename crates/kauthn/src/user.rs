@@ -49,9 +49,7 @@ impl<'a> Groups<'a> {
 
     /// Appends a group.
     pub fn push(&mut self, group: &'a str) -> Result<(), Error> {
-        self.0
-            .push(group)
-            .map_err(|_| Error::LimitExceeded(Limit::Groups))
+        self.0.push(group).map_err(|_| Error::LimitExceeded(Limit::Groups))
     }
 
     /// True when `group` is present.
@@ -114,19 +112,12 @@ impl<'a> Extra<'a> {
     /// Appends `value` to the values of `key`.
     pub fn push(&mut self, key: &'a str, value: &'a str) -> Result<(), Error> {
         // A key recorded with no values yet takes its first value in place.
-        if let Some(e) = self
-            .0
-            .iter_mut()
-            .find(|e| e.key == key && e.value.is_none())
-        {
+        if let Some(e) = self.0.iter_mut().find(|e| e.key == key && e.value.is_none()) {
             e.value = Some(value);
             return Ok(());
         }
         self.0
-            .push(ExtraEntry {
-                key,
-                value: Some(value),
-            })
+            .push(ExtraEntry { key, value: Some(value) })
             .map_err(|_| Error::LimitExceeded(Limit::ExtraValues))
     }
 
@@ -147,10 +138,7 @@ impl<'a> Extra<'a> {
 
     /// The values of `key`, in order.
     pub fn get<'s>(&'s self, key: &'s str) -> impl Iterator<Item = &'a str> + 's {
-        self.0
-            .iter()
-            .filter(move |e| e.key == key)
-            .filter_map(|e| e.value)
+        self.0.iter().filter(move |e| e.key == key).filter_map(|e| e.value)
     }
 
     /// The distinct keys, in first-insertion order.
@@ -164,15 +152,7 @@ impl<'a> Extra<'a> {
 
     /// Every key with its values, keys in first-insertion order.
     pub fn iter(&self) -> impl Iterator<Item = (&'a str, ExtraValues<'a, '_>)> + '_ {
-        self.keys().map(|k| {
-            (
-                k,
-                ExtraValues {
-                    entries: &self.0,
-                    key: k,
-                },
-            )
-        })
+        self.keys().map(|k| (k, ExtraValues { entries: &self.0, key: k }))
     }
 
     /// True when there are no keys.
@@ -197,10 +177,7 @@ impl<'a> ExtraValues<'a, '_> {
     /// The values in order.
     pub fn iter(&self) -> impl Iterator<Item = &'a str> + '_ {
         let key = self.key;
-        self.entries
-            .iter()
-            .filter(move |e| e.key == key)
-            .filter_map(|e| e.value)
+        self.entries.iter().filter(move |e| e.key == key).filter_map(|e| e.value)
     }
 
     /// How many values.
@@ -242,10 +219,7 @@ pub struct User<'a> {
 impl<'a> User<'a> {
     /// A user with a name and nothing else.
     pub fn named(name: &'a str) -> Self {
-        User {
-            name,
-            ..User::default()
-        }
+        User { name, ..User::default() }
     }
 }
 
@@ -281,9 +255,7 @@ impl<'a> Audiences<'a> {
 
     /// Appends an audience.
     pub fn push(&mut self, aud: &'a str) -> Result<(), Error> {
-        self.0
-            .push(aud)
-            .map_err(|_| Error::LimitExceeded(Limit::Audiences))
+        self.0.push(aud).map_err(|_| Error::LimitExceeded(Limit::Audiences))
     }
 
     /// Upstream `Audiences.Intersect`: the elements of `target`, in `target`'s order and with
@@ -337,10 +309,7 @@ pub struct Response<'a> {
 impl<'a> Response<'a> {
     /// A response for `user` with no audiences.
     pub fn new(user: User<'a>) -> Self {
-        Response {
-            user,
-            audiences: Audiences::new(),
-        }
+        Response { user, audiences: Audiences::new() }
     }
 }
 
@@ -427,14 +396,8 @@ mod tests {
         e.push("k2", "v1").unwrap();
         e.push("k1", "x").unwrap();
         e.push("k2", "v2").unwrap();
-        assert_eq!(
-            e.keys().collect::<heapless::Vec<_, 4>>().as_slice(),
-            &["k2", "k1"]
-        );
-        assert_eq!(
-            e.get("k2").collect::<heapless::Vec<_, 4>>().as_slice(),
-            &["v1", "v2"]
-        );
+        assert_eq!(e.keys().collect::<heapless::Vec<_, 4>>().as_slice(), &["k2", "k1"]);
+        assert_eq!(e.get("k2").collect::<heapless::Vec<_, 4>>().as_slice(), &["v1", "v2"]);
         assert_eq!(e.len(), 2);
     }
 

@@ -10,7 +10,8 @@
 mod common;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
-use common::{AcceptAll, TestVerifier};
+use common::AcceptAll;
+use kauthn::RustCrypto;
 use kauthn::Scratch;
 use kauthn::jose::{
     AlgorithmSet, ClaimError, JoseError, JoseLimit, JsonType, KeyRef, KeySet, Malformed,
@@ -53,7 +54,7 @@ fn check<R>(
         token.as_bytes(),
         &set,
         algs,
-        &TestVerifier,
+        &RustCrypto,
         &mut scratch,
     ))
 }
@@ -702,7 +703,7 @@ fn keys_from_a_slice_work_too() {
             t.as_bytes(),
             &keys[..],
             AlgorithmSet::ALL,
-            &TestVerifier,
+            &RustCrypto,
             &mut s
         )
         .is_ok()

@@ -218,8 +218,6 @@ impl AlgorithmSet {
 mod tests {
     extern crate std;
     use super::*;
-    use std::vec;
-    use std::vec::Vec;
 
     #[test]
     fn names_round_trip_and_attacks_are_named() {

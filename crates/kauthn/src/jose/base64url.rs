@@ -81,7 +81,6 @@ mod tests {
     extern crate std;
     use super::*;
     use std::vec;
-    use std::vec::Vec;
 
     fn dec(s: &str) -> Result<([u8; 8], usize), JoseError> {
         let mut buf = [0u8; 8];

@@ -1092,8 +1092,6 @@ impl NumericDate {
 mod tests {
     extern crate std;
     use super::*;
-    use std::vec;
-    use std::vec::Vec;
 
     fn with_doc<R>(text: &str, f: impl FnOnce(Result<JsonObject<'_>, JoseError>) -> R) -> R {
         let mut buf = [0u8; 4096];

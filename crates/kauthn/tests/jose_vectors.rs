@@ -125,7 +125,7 @@ fn verify_with(
         token.as_bytes(),
         &set,
         AlgorithmSet::ALL,
-        &RustCrypto,
+        backend,
         &mut scratch,
     )
     .map(|_| ())

@@ -332,8 +332,7 @@ impl fmt::Display for JoseError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for JoseError {}
+impl core::error::Error for JoseError {}
 
 impl From<Malformed> for JoseError {
     fn from(m: Malformed) -> Self {

@@ -96,7 +96,10 @@ pub struct UnverifiedJws<'a> {
 }
 
 /// Splits a compact token into its three segments.
-fn split_compact(token: &[u8]) -> Result<(&[u8], &[u8], &[u8]), JoseError> {
+/// The three segments of a compact JWS: header, payload, signature (still base64url).
+type Segments<'t> = (&'t [u8], &'t [u8], &'t [u8]);
+
+fn split_compact(token: &[u8]) -> Result<Segments<'_>, JoseError> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(JoseLimit::TokenSize.into());
     }

@@ -147,20 +147,18 @@ where
 
 // --- Kubernetes key ids -----------------------------------------------------------------
 
-fn len_octets(len: usize) -> ([u8; 5], usize) {
-    let mut out = [0u8; 5];
-    if len < 0x80 {
-        out[0] = len as u8;
+fn len_octets(len: usize) -> ([u8; 9], usize) {
+    let mut out = [0u8; 9];
+    if let Ok(short @ 0..=0x7f) = u8::try_from(len) {
+        out[0] = short;
         return (out, 1);
     }
-    let bytes = (len as u64).to_be_bytes();
+    let bytes = u64::try_from(len).unwrap_or(u64::MAX).to_be_bytes();
     let skip = bytes.iter().take_while(|b| **b == 0).count();
-    let n = bytes.len() - skip;
-    out[0] = 0x80 | n as u8;
-    for (i, b) in bytes.iter().skip(skip).enumerate() {
-        if let Some(slot) = out.get_mut(i + 1) {
-            *slot = *b;
-        }
+    let n = bytes.len() - skip; // 1..=8
+    out[0] = 0x80 | u8::try_from(n).unwrap_or(8);
+    for (slot, b) in out.iter_mut().skip(1).zip(bytes.iter().skip(skip)) {
+        *slot = *b;
     }
     (out, n + 1)
 }

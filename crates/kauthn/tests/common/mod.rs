@@ -6,6 +6,7 @@
 //! JOSE layer only ever calls the `Verifier` trait, so the tests do not change when it lands.
 #![allow(
     dead_code,
+    unreachable_pub,
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,

@@ -88,6 +88,8 @@ pub enum Error {
     BootstrapLookup,
     /// A fixed capacity was exceeded.
     LimitExceeded(Limit),
+    /// A JWS, JWK or key file was rejected by the JOSE layer.
+    Jose(crate::jose::JoseError),
 }
 
 impl fmt::Display for Error {
@@ -102,6 +104,7 @@ impl fmt::Display for Error {
             Error::Bootstrap(e) => fmt::Display::fmt(e, f),
             Error::BootstrapLookup => f.write_str("bootstrap token secret lookup failed"),
             Error::LimitExceeded(limit) => write!(f, "limit exceeded: {limit}"),
+            Error::Jose(e) => fmt::Display::fmt(e, f),
         }
     }
 }
@@ -111,6 +114,12 @@ impl core::error::Error for Error {}
 impl From<BootstrapError> for Error {
     fn from(e: BootstrapError) -> Self {
         Error::Bootstrap(e)
+    }
+}
+
+impl From<crate::jose::JoseError> for Error {
+    fn from(e: crate::jose::JoseError) -> Self {
+        Error::Jose(e)
     }
 }
 

@@ -56,6 +56,7 @@ mod bootstrap;
 mod cache;
 pub mod crypto;
 mod error;
+pub mod jose;
 mod scratch;
 mod time;
 mod token_file;
@@ -80,6 +81,7 @@ pub use cache::{
 };
 pub use crypto::RustCrypto;
 pub use error::{Error, Errors, Limit, MAX_AGGREGATED_ERRORS};
+pub use jose::{JoseError, verify_jws};
 pub use scratch::Scratch;
 pub use time::{TimeError, UnixTime};
 #[cfg(feature = "alloc")]

@@ -1,0 +1,1165 @@
+//! A validating, allocation-free JSON reader whose values borrow from the input.
+//!
+//! [`parse_object`] checks a whole document once — UTF-8 (RFC 8259 §8.1), grammar, escapes
+//! (`\uXXXX` including surrogate pairs; lone surrogates and U+0000 are errors, never replaced
+//! by U+FFFD, which would let two different names collide), nesting depth
+//! ([`MAX_JSON_DEPTH`](super::MAX_JSON_DEPTH)), and duplicate member names compared *after*
+//! unescaping (`"\u0061lg"` duplicates `"alg"`; RFC 7515 §4 and RFC 7519 §4 allow rejecting,
+//! and rejecting is the only answer that cannot be interpreted two ways).
+//!
+//! Strings without escapes are borrowed from the input text. Strings with escapes are
+//! unescaped once, during validation, into the caller's [`Scratch`]: the table written there
+//! maps the string's offset in the text to its unescaped bytes, so a getter returns `&'a str`
+//! without needing the arena again.
+//!
+//! Member names are matched exactly. Go's `encoding/json`, which kube-apiserver uses for its
+//! unverified issuer pre-check (spec §7.2, §8.4), matches struct fields case-insensitively and
+//! lets the last duplicate win (`{"ISS":"x","iss":"y"}` gives `y`); go-jose, which decodes
+//! the verified claims, is case-sensitive and rejects duplicates. kauthn follows go-jose for
+//! everything: exact names, duplicates rejected.
+
+use core::fmt;
+
+use super::error::{ClaimError, JoseError, JoseLimit, JsonType, Malformed};
+use super::{MAX_JSON_DEPTH, MAX_JSON_LEN, MAX_JSON_MEMBERS, MAX_NUMERIC_DATE};
+use crate::{Scratch, UnixTime};
+
+/// The validated text and the unescaped strings of one document.
+#[derive(Clone, Copy)]
+struct Doc<'a> {
+    text: &'a str,
+    // Entries: u32 LE offset of the opening quote, u32 LE length, then the unescaped bytes.
+    esc: &'a [u8],
+}
+
+fn read_u32(b: &[u8], at: usize) -> Option<usize> {
+    let bytes: [u8; 4] = b.get(at..at.checked_add(4)?)?.try_into().ok()?;
+    usize::try_from(u32::from_le_bytes(bytes)).ok()
+}
+
+/// Finds the unescaped bytes of the string whose opening quote is at `quote`.
+fn find_escaped(table: &[u8], quote: usize) -> Option<&[u8]> {
+    let mut at = 0usize;
+    while at < table.len() {
+        let off = read_u32(table, at)?;
+        let len = read_u32(table, at.checked_add(4)?)?;
+        let body = at.checked_add(8)?;
+        let end = body.checked_add(len)?;
+        if off == quote {
+            return table.get(body..end);
+        }
+        at = end;
+    }
+    None
+}
+
+impl<'a> Doc<'a> {
+    fn unescaped(&self, quote: usize) -> Option<&'a str> {
+        core::str::from_utf8(find_escaped(self.esc, quote)?).ok()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Validation
+// ---------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Default)]
+struct NameEntry {
+    hash: u32,
+    quote: u32,
+    end: u32,
+    escaped: bool,
+}
+
+struct StrTok {
+    quote: usize,
+    end: usize,
+    escaped: bool,
+    hash: u32,
+}
+
+fn fnv1a(bytes: &[u8]) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for &b in bytes {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
+fn syntax() -> JoseError {
+    JoseError::Malformed(Malformed::JsonSyntax)
+}
+
+fn hex4(b: &[u8]) -> Option<u32> {
+    let mut v = 0u32;
+    for &c in b.get(..4)? {
+        let d = char::from(c).to_digit(16)?;
+        v = (v << 4) | d;
+    }
+    Some(v)
+}
+
+/// Unescapes the raw content of a JSON string into `out`; returns the length written.
+/// Unescaped text is never longer than the escaped text, so `out.len() >= src.len()` suffices.
+fn unescape(src: &[u8], out: &mut [u8]) -> Result<usize, JoseError> {
+    let mut i = 0usize;
+    let mut o = 0usize;
+    let put = |out: &mut [u8], o: &mut usize, bytes: &[u8]| -> Result<(), JoseError> {
+        let end = o.checked_add(bytes.len()).ok_or(JoseLimit::Scratch)?;
+        out.get_mut(*o..end)
+            .ok_or(JoseLimit::Scratch)?
+            .copy_from_slice(bytes);
+        *o = end;
+        Ok(())
+    };
+    while let Some(&b) = src.get(i) {
+        if b != b'\\' {
+            put(out, &mut o, &[b])?;
+            i += 1;
+            continue;
+        }
+        let e = *src.get(i + 1).ok_or(Malformed::InvalidEscape)?;
+        i += 2;
+        let simple = match e {
+            b'"' => Some(b'"'),
+            b'\\' => Some(b'\\'),
+            b'/' => Some(b'/'),
+            b'b' => Some(0x08),
+            b'f' => Some(0x0c),
+            b'n' => Some(b'\n'),
+            b'r' => Some(b'\r'),
+            b't' => Some(b'\t'),
+            b'u' => None,
+            _ => return Err(Malformed::InvalidEscape.into()),
+        };
+        if let Some(c) = simple {
+            put(out, &mut o, &[c])?;
+            continue;
+        }
+        let hi = hex4(src.get(i..).unwrap_or_default()).ok_or(Malformed::InvalidEscape)?;
+        i += 4;
+        let code = match hi {
+            0xD800..=0xDBFF => {
+                // A high surrogate must be followed by an escaped low surrogate.
+                if src.get(i..i + 2) != Some(b"\\u") {
+                    return Err(Malformed::LoneSurrogate.into());
+                }
+                let lo =
+                    hex4(src.get(i + 2..).unwrap_or_default()).ok_or(Malformed::InvalidEscape)?;
+                if !(0xDC00..=0xDFFF).contains(&lo) {
+                    return Err(Malformed::LoneSurrogate.into());
+                }
+                i += 6;
+                0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+            }
+            0xDC00..=0xDFFF => return Err(Malformed::LoneSurrogate.into()),
+            0 => return Err(Malformed::NulCharacter.into()),
+            c => c,
+        };
+        let ch = char::from_u32(code).ok_or(Malformed::InvalidEscape)?;
+        let mut buf = [0u8; 4];
+        put(out, &mut o, ch.encode_utf8(&mut buf).as_bytes())?;
+    }
+    Ok(o)
+}
+
+struct Parser<'t, 'o> {
+    s: &'t [u8],
+    pos: usize,
+    out: &'o mut [u8],
+    out_len: usize,
+    names: [NameEntry; MAX_JSON_MEMBERS],
+    n_names: usize,
+}
+
+impl Parser<'_, '_> {
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.pos).copied()
+    }
+
+    fn bump(&mut self) -> Result<u8, JoseError> {
+        let b = self.peek().ok_or_else(syntax)?;
+        self.pos += 1;
+        Ok(b)
+    }
+
+    fn ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+
+    fn expect(&mut self, b: u8) -> Result<(), JoseError> {
+        if self.bump()? == b {
+            Ok(())
+        } else {
+            Err(syntax())
+        }
+    }
+
+    fn lit(&mut self, word: &[u8]) -> Result<(), JoseError> {
+        let end = self.pos.checked_add(word.len()).ok_or_else(syntax)?;
+        if self.s.get(self.pos..end) != Some(word) {
+            return Err(syntax());
+        }
+        self.pos = end;
+        Ok(())
+    }
+
+    fn digits(&mut self) -> Result<(), JoseError> {
+        if !matches!(self.peek(), Some(b'0'..=b'9')) {
+            return Err(syntax());
+        }
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.pos += 1;
+        }
+        Ok(())
+    }
+
+    fn number(&mut self) -> Result<(), JoseError> {
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.bump()? {
+            b'0' => {}
+            b'1'..=b'9' => {
+                while matches!(self.peek(), Some(b'0'..=b'9')) {
+                    self.pos += 1;
+                }
+            }
+            _ => return Err(syntax()),
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            self.digits()?;
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.pos += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.pos += 1;
+            }
+            self.digits()?;
+        }
+        Ok(())
+    }
+
+    fn string(&mut self) -> Result<StrTok, JoseError> {
+        let quote = self.pos;
+        self.expect(b'"')?;
+        let start = self.pos;
+        let mut escaped = false;
+        loop {
+            match self.bump()? {
+                b'"' => break,
+                b'\\' => {
+                    escaped = true;
+                    match self.bump()? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
+                        b'u' => {
+                            let h = self.s.get(self.pos..).unwrap_or_default();
+                            hex4(h).ok_or(Malformed::InvalidEscape)?;
+                            self.pos += 4;
+                        }
+                        _ => return Err(Malformed::InvalidEscape.into()),
+                    }
+                }
+                // RFC 8259 §7: control characters must be escaped.
+                0x00..=0x1f => return Err(syntax()),
+                _ => {}
+            }
+        }
+        let end = self.pos - 1;
+        let raw = self.s.get(start..end).ok_or_else(syntax)?;
+        let hash = if escaped {
+            let quote32 = u32::try_from(quote).map_err(|_| JoseLimit::JsonSize)?;
+            let body = self.out_len.checked_add(8).ok_or(JoseLimit::Scratch)?;
+            let out = self.out.get_mut(body..).ok_or(JoseLimit::Scratch)?;
+            let n = unescape(raw, out)?;
+            let decoded = out.get(..n).ok_or(JoseLimit::Scratch)?;
+            let hash = fnv1a(decoded);
+            let n32 = u32::try_from(n).map_err(|_| JoseLimit::JsonSize)?;
+            let hdr = self
+                .out
+                .get_mut(self.out_len..body)
+                .ok_or(JoseLimit::Scratch)?;
+            let (a, b) = hdr.split_at_mut(4);
+            a.copy_from_slice(&quote32.to_le_bytes());
+            b.copy_from_slice(&n32.to_le_bytes());
+            self.out_len = body + n;
+            hash
+        } else {
+            fnv1a(raw)
+        };
+        Ok(StrTok {
+            quote,
+            end,
+            escaped,
+            hash,
+        })
+    }
+
+    fn name_bytes(&self, quote: usize, end: usize, escaped: bool) -> Option<&[u8]> {
+        if escaped {
+            find_escaped(self.out.get(..self.out_len)?, quote)
+        } else {
+            self.s.get(quote + 1..end)
+        }
+    }
+
+    fn check_duplicate(&self, mark: usize, tok: &StrTok) -> Result<(), JoseError> {
+        let new = self
+            .name_bytes(tok.quote, tok.end, tok.escaped)
+            .ok_or_else(syntax)?;
+        for e in self.names.get(mark..self.n_names).unwrap_or_default() {
+            if e.hash != tok.hash {
+                continue;
+            }
+            let (q, end) = (e.quote as usize, e.end as usize);
+            if self.name_bytes(q, end, e.escaped) == Some(new) {
+                return Err(Malformed::DuplicateMember.into());
+            }
+        }
+        Ok(())
+    }
+
+    fn value(&mut self, depth: usize) -> Result<(), JoseError> {
+        self.ws();
+        match self.peek() {
+            Some(b'{') => self.object(depth + 1),
+            Some(b'[') => self.array(depth + 1),
+            Some(b'"') => self.string().map(|_| ()),
+            Some(b't') => self.lit(b"true"),
+            Some(b'f') => self.lit(b"false"),
+            Some(b'n') => self.lit(b"null"),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            _ => Err(syntax()),
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> Result<(), JoseError> {
+        if depth > MAX_JSON_DEPTH {
+            return Err(JoseLimit::JsonDepth.into());
+        }
+        self.expect(b'[')?;
+        self.ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            self.value(depth)?;
+            self.ws();
+            match self.bump()? {
+                b',' => continue,
+                b']' => return Ok(()),
+                _ => return Err(syntax()),
+            }
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Result<(), JoseError> {
+        if depth > MAX_JSON_DEPTH {
+            return Err(JoseLimit::JsonDepth.into());
+        }
+        self.expect(b'{')?;
+        let mark = self.n_names;
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            self.ws();
+            let tok = self.string()?;
+            self.check_duplicate(mark, &tok)?;
+            let entry = NameEntry {
+                hash: tok.hash,
+                quote: u32::try_from(tok.quote).map_err(|_| JoseLimit::JsonSize)?,
+                end: u32::try_from(tok.end).map_err(|_| JoseLimit::JsonSize)?,
+                escaped: tok.escaped,
+            };
+            let slot = self
+                .names
+                .get_mut(self.n_names)
+                .ok_or(JoseLimit::JsonMembers)?;
+            *slot = entry;
+            self.n_names += 1;
+            self.ws();
+            self.expect(b':')?;
+            self.value(depth)?;
+            self.ws();
+            match self.bump()? {
+                b',' => continue,
+                b'}' => break,
+                _ => return Err(syntax()),
+            }
+        }
+        self.n_names = mark;
+        Ok(())
+    }
+}
+
+/// Validates `text` as one JSON object and returns a borrowed view of it. Strings with
+/// escapes are unescaped into `scratch` (at most `text.len()` bytes plus 8 per such string).
+pub fn parse_object<'a>(
+    text: &'a [u8],
+    scratch: &mut Scratch<'a>,
+) -> Result<JsonObject<'a>, JoseError> {
+    if text.len() > MAX_JSON_LEN {
+        return Err(JoseLimit::JsonSize.into());
+    }
+    let text_str = core::str::from_utf8(text).map_err(|_| Malformed::Utf8)?;
+    let mut start = 0usize;
+    let (esc, ()) = scratch.fill_with(|buf| {
+        let mut p = Parser {
+            s: text,
+            pos: 0,
+            out: buf,
+            out_len: 0,
+            names: [NameEntry::default(); MAX_JSON_MEMBERS],
+            n_names: 0,
+        };
+        p.ws();
+        start = p.pos;
+        let is_object = p.peek() == Some(b'{');
+        p.value(0)?;
+        p.ws();
+        if p.pos != text.len() {
+            return Err(syntax());
+        }
+        if !is_object {
+            return Err(Malformed::NotAnObject.into());
+        }
+        Ok::<_, JoseError>((p.out_len, ()))
+    })?;
+    let esc: &'a [u8] = esc;
+    Ok(JsonObject {
+        doc: Doc {
+            text: text_str,
+            esc,
+        },
+        start,
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Borrowed views over a validated document
+// ---------------------------------------------------------------------------------------
+
+struct Reader<'a> {
+    doc: Doc<'a>,
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn bytes(&self) -> &'a [u8] {
+        self.doc.text.as_bytes()
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes().get(self.pos).copied()
+    }
+
+    fn ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+
+    /// At an opening quote: returns the end quote's index and whether escapes occur.
+    fn scan_string(&self, quote: usize) -> Option<(usize, bool)> {
+        let b = self.bytes();
+        let mut i = quote.checked_add(1)?;
+        let mut escaped = false;
+        loop {
+            match *b.get(i)? {
+                b'"' => return Some((i, escaped)),
+                b'\\' => {
+                    escaped = true;
+                    i = i.checked_add(2)?;
+                }
+                _ => i += 1,
+            }
+        }
+    }
+
+    fn string(&mut self) -> Option<&'a str> {
+        let quote = self.pos;
+        let (end, escaped) = self.scan_string(quote)?;
+        self.pos = end + 1;
+        if escaped {
+            self.doc.unescaped(quote)
+        } else {
+            self.doc.text.get(quote + 1..end)
+        }
+    }
+
+    fn skip_container(&mut self) -> Option<()> {
+        let mut depth = 0usize;
+        loop {
+            match self.peek()? {
+                b'"' => {
+                    let (end, _) = self.scan_string(self.pos)?;
+                    self.pos = end + 1;
+                    continue;
+                }
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => {
+                    depth = depth.checked_sub(1)?;
+                    if depth == 0 {
+                        self.pos += 1;
+                        return Some(());
+                    }
+                }
+                _ => {}
+            }
+            self.pos += 1;
+        }
+    }
+
+    fn value(&mut self) -> Option<JsonValue<'a>> {
+        self.ws();
+        let start = self.pos;
+        let v = match self.peek()? {
+            b'{' => {
+                self.skip_container()?;
+                JsonValue::Object(JsonObject {
+                    doc: self.doc,
+                    start,
+                })
+            }
+            b'[' => {
+                self.skip_container()?;
+                JsonValue::Array(JsonArray {
+                    doc: self.doc,
+                    start,
+                })
+            }
+            b'"' => JsonValue::String(self.string()?),
+            b't' => {
+                self.pos += 4;
+                JsonValue::Bool(true)
+            }
+            b'f' => {
+                self.pos += 5;
+                JsonValue::Bool(false)
+            }
+            b'n' => {
+                self.pos += 4;
+                JsonValue::Null
+            }
+            _ => {
+                while matches!(
+                    self.peek(),
+                    Some(b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+                ) {
+                    self.pos += 1;
+                }
+                JsonValue::Number(JsonNumber(self.doc.text.get(start..self.pos)?))
+            }
+        };
+        Some(v)
+    }
+}
+
+/// A JSON value borrowed from a validated document.
+#[derive(Clone, Copy, Debug)]
+pub enum JsonValue<'a> {
+    /// `null`
+    Null,
+    /// `true` or `false`
+    Bool(bool),
+    /// A number, kept as its text so that it can be read exactly.
+    Number(JsonNumber<'a>),
+    /// A string, unescaped.
+    String(&'a str),
+    /// An array.
+    Array(JsonArray<'a>),
+    /// An object.
+    Object(JsonObject<'a>),
+}
+
+fn wrong(expected: JsonType, found: &JsonValue<'_>) -> JoseError {
+    JoseError::Claim(ClaimError::WrongType {
+        expected,
+        found: found.json_type(),
+    })
+}
+
+impl<'a> JsonValue<'a> {
+    /// The value's JSON type.
+    pub fn json_type(&self) -> JsonType {
+        match self {
+            JsonValue::Null => JsonType::Null,
+            JsonValue::Bool(_) => JsonType::Bool,
+            JsonValue::Number(_) => JsonType::Number,
+            JsonValue::String(_) => JsonType::String,
+            JsonValue::Array(_) => JsonType::Array,
+            JsonValue::Object(_) => JsonType::Object,
+        }
+    }
+
+    /// The string, or a type error.
+    pub fn as_str(&self) -> Result<&'a str, JoseError> {
+        match self {
+            JsonValue::String(s) => Ok(s),
+            v => Err(wrong(JsonType::String, v)),
+        }
+    }
+
+    /// The boolean, or a type error.
+    pub fn as_bool(&self) -> Result<bool, JoseError> {
+        match self {
+            JsonValue::Bool(b) => Ok(*b),
+            v => Err(wrong(JsonType::Bool, v)),
+        }
+    }
+
+    /// The object, or a type error.
+    pub fn as_object(&self) -> Result<JsonObject<'a>, JoseError> {
+        match self {
+            JsonValue::Object(o) => Ok(*o),
+            v => Err(wrong(JsonType::Object, v)),
+        }
+    }
+
+    /// The array, or a type error.
+    pub fn as_array(&self) -> Result<JsonArray<'a>, JoseError> {
+        match self {
+            JsonValue::Array(a) => Ok(*a),
+            v => Err(wrong(JsonType::Array, v)),
+        }
+    }
+
+    /// The number, or a type error.
+    pub fn as_number(&self) -> Result<JsonNumber<'a>, JoseError> {
+        match self {
+            JsonValue::Number(n) => Ok(*n),
+            v => Err(wrong(JsonType::Number, v)),
+        }
+    }
+
+    /// A NumericDate (RFC 7519 §2): a JSON number, see [`NumericDate::parse`]. A string
+    /// holding digits is a type error (go-jose: `expected number value to unmarshal
+    /// NumericDate`).
+    pub fn as_numeric_date(&self) -> Result<NumericDate, JoseError> {
+        NumericDate::parse(self.as_number()?.as_str())
+    }
+
+    /// A string or an array of strings (`aud`, RFC 7519 §4.1.3; OIDC groups). Every array
+    /// element must be a string.
+    pub fn as_str_or_array(&self) -> Result<StrList<'a>, JoseError> {
+        match self {
+            JsonValue::String(s) => Ok(StrList(StrListInner::One(s))),
+            JsonValue::Array(a) => {
+                for v in a.iter() {
+                    if !matches!(v, JsonValue::String(_)) {
+                        return Err(ClaimError::NonStringElement.into());
+                    }
+                }
+                Ok(StrList(StrListInner::Many(*a)))
+            }
+            v => Err(wrong(JsonType::StringOrArray, v)),
+        }
+    }
+}
+
+/// A JSON number's text; read it with the exact readers below.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JsonNumber<'a>(&'a str);
+
+impl<'a> JsonNumber<'a> {
+    /// The number as written.
+    pub fn as_str(&self) -> &'a str {
+        self.0
+    }
+
+    /// The number as an `i64` when it is written as an integer (no fraction, no exponent)
+    /// within range.
+    pub fn as_i64(&self) -> Result<i64, JoseError> {
+        let (neg, digits) = match self.0.strip_prefix('-') {
+            Some(d) => (true, d),
+            None => (false, self.0),
+        };
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ClaimError::NotAnInteger.into());
+        }
+        let mut v: i64 = 0;
+        for b in digits.bytes() {
+            let d = i64::from(b - b'0');
+            v = v
+                .checked_mul(10)
+                .and_then(|v| {
+                    if neg {
+                        v.checked_sub(d)
+                    } else {
+                        v.checked_add(d)
+                    }
+                })
+                .ok_or(ClaimError::NotAnInteger)?;
+        }
+        Ok(v)
+    }
+}
+
+/// A JSON object borrowed from a validated document. Member names are unique (duplicates
+/// were rejected), so a lookup by name is unambiguous.
+#[derive(Clone, Copy)]
+pub struct JsonObject<'a> {
+    doc: Doc<'a>,
+    start: usize,
+}
+
+/// A JSON array borrowed from a validated document.
+#[derive(Clone, Copy)]
+pub struct JsonArray<'a> {
+    doc: Doc<'a>,
+    start: usize,
+}
+
+impl fmt::Debug for JsonObject<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Member names only: values may be personal data.
+        f.debug_set()
+            .entries(self.members().map(|(k, _)| k))
+            .finish()
+    }
+}
+
+impl fmt::Debug for JsonArray<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "JsonArray(len {})", self.len())
+    }
+}
+
+/// Iterator over an object's members in document order.
+pub struct Members<'a> {
+    r: Reader<'a>,
+    done: bool,
+}
+
+impl<'a> Members<'a> {
+    fn step(&mut self) -> Option<(&'a str, JsonValue<'a>)> {
+        self.r.ws();
+        match self.r.peek()? {
+            b'}' => return None,
+            b',' | b'{' => {
+                self.r.pos += 1;
+                self.r.ws();
+                if self.r.peek()? == b'}' {
+                    return None;
+                }
+            }
+            _ => {}
+        }
+        let name = self.r.string()?;
+        self.r.ws();
+        if self.r.peek()? != b':' {
+            return None;
+        }
+        self.r.pos += 1;
+        let value = self.r.value()?;
+        Some((name, value))
+    }
+}
+
+impl<'a> Iterator for Members<'a> {
+    type Item = (&'a str, JsonValue<'a>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let item = self.step();
+        if item.is_none() {
+            self.done = true;
+        }
+        item
+    }
+}
+
+/// Iterator over an array's elements.
+pub struct Elements<'a> {
+    r: Reader<'a>,
+    done: bool,
+}
+
+impl<'a> Elements<'a> {
+    fn step(&mut self) -> Option<JsonValue<'a>> {
+        self.r.ws();
+        match self.r.peek()? {
+            b']' => return None,
+            b',' | b'[' => {
+                self.r.pos += 1;
+                self.r.ws();
+                if self.r.peek()? == b']' {
+                    return None;
+                }
+            }
+            _ => {}
+        }
+        self.r.value()
+    }
+}
+
+impl<'a> Iterator for Elements<'a> {
+    type Item = JsonValue<'a>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let item = self.step();
+        if item.is_none() {
+            self.done = true;
+        }
+        item
+    }
+}
+
+impl<'a> JsonArray<'a> {
+    /// The elements in order.
+    pub fn iter(&self) -> Elements<'a> {
+        Elements {
+            r: Reader {
+                doc: self.doc,
+                pos: self.start,
+            },
+            done: false,
+        }
+    }
+
+    /// The number of elements.
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    /// True when the array is empty.
+    pub fn is_empty(&self) -> bool {
+        self.iter().next().is_none()
+    }
+}
+
+impl<'a> JsonObject<'a> {
+    /// The members in document order.
+    pub fn members(&self) -> Members<'a> {
+        Members {
+            r: Reader {
+                doc: self.doc,
+                pos: self.start,
+            },
+            done: false,
+        }
+    }
+
+    /// The number of members.
+    pub fn len(&self) -> usize {
+        self.members().count()
+    }
+
+    /// True when the object has no members.
+    pub fn is_empty(&self) -> bool {
+        self.members().next().is_none()
+    }
+
+    /// True when a member of this exact name is present.
+    pub fn contains(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// The member named exactly `name` (after unescaping), if present.
+    pub fn get(&self, name: &str) -> Option<JsonValue<'a>> {
+        self.members().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    /// The value at a path of member names (`["kubernetes.io", "pod", "name"]`). Absent at any
+    /// step is `Ok(None)`; an intermediate value that is not an object is a type error.
+    pub fn at(&self, path: &[&str]) -> Result<Option<JsonValue<'a>>, JoseError> {
+        let Some((last, init)) = path.split_last() else {
+            return Ok(Some(JsonValue::Object(*self)));
+        };
+        let mut obj = *self;
+        for name in init {
+            match obj.get(name) {
+                None => return Ok(None),
+                Some(v) => obj = v.as_object()?,
+            }
+        }
+        Ok(obj.get(last))
+    }
+
+    /// A string member: absent is `Ok(None)`, another type (including `null`) is an error.
+    pub fn get_str(&self, name: &str) -> Result<Option<&'a str>, JoseError> {
+        self.get(name).map(|v| v.as_str()).transpose()
+    }
+
+    /// A boolean member.
+    pub fn get_bool(&self, name: &str) -> Result<Option<bool>, JoseError> {
+        self.get(name).map(|v| v.as_bool()).transpose()
+    }
+
+    /// An object member.
+    pub fn get_object(&self, name: &str) -> Result<Option<JsonObject<'a>>, JoseError> {
+        self.get(name).map(|v| v.as_object()).transpose()
+    }
+
+    /// An array member.
+    pub fn get_array(&self, name: &str) -> Result<Option<JsonArray<'a>>, JoseError> {
+        self.get(name).map(|v| v.as_array()).transpose()
+    }
+
+    /// An integer member (written without fraction or exponent, within `i64`).
+    pub fn get_i64(&self, name: &str) -> Result<Option<i64>, JoseError> {
+        self.get(name)
+            .map(|v| v.as_number().and_then(|n| n.as_i64()))
+            .transpose()
+    }
+
+    /// A NumericDate member (`exp`, `nbf`, `iat`, `warnafter`).
+    pub fn get_numeric_date(&self, name: &str) -> Result<Option<NumericDate>, JoseError> {
+        self.get(name).map(|v| v.as_numeric_date()).transpose()
+    }
+
+    /// A member that is a string or an array of strings.
+    pub fn get_str_or_array(&self, name: &str) -> Result<Option<StrList<'a>>, JoseError> {
+        self.get(name).map(|v| v.as_str_or_array()).transpose()
+    }
+
+    /// The `aud` claim (RFC 7519 §4.1.3): a string or an array of strings.
+    pub fn get_audiences(&self) -> Result<Option<StrList<'a>>, JoseError> {
+        self.get_str_or_array("aud")
+    }
+
+    /// A string at a path of member names.
+    pub fn get_str_at(&self, path: &[&str]) -> Result<Option<&'a str>, JoseError> {
+        self.at(path)?.map(|v| v.as_str()).transpose()
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum StrListInner<'a> {
+    One(&'a str),
+    Many(JsonArray<'a>),
+}
+
+/// A claim that was a string or an array of strings, checked to hold only strings.
+#[derive(Clone, Copy, Debug)]
+pub struct StrList<'a>(StrListInner<'a>);
+
+impl<'a> StrList<'a> {
+    /// The strings in order (a single string yields itself).
+    pub fn iter(&self) -> impl Iterator<Item = &'a str> + 'a {
+        let (one, many) = match self.0 {
+            StrListInner::One(s) => (Some(s), None),
+            StrListInner::Many(a) => (None, Some(a.iter())),
+        };
+        one.into_iter()
+            .chain(many.into_iter().flatten().filter_map(|v| v.as_str().ok()))
+    }
+
+    /// True when `s` is one of the strings (exact byte comparison).
+    pub fn contains(&self, s: &str) -> bool {
+        self.iter().any(|x| x == s)
+    }
+
+    /// How many strings.
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    /// True when there are none (an empty array).
+    pub fn is_empty(&self) -> bool {
+        self.iter().next().is_none()
+    }
+
+    /// True when the claim was a single string rather than an array.
+    pub fn is_single_string(&self) -> bool {
+        matches!(self.0, StrListInner::One(_))
+    }
+}
+
+/// A JWT NumericDate (RFC 7519 §2): whole seconds since the epoch, fraction truncated toward
+/// zero (go-jose's behaviour). Negative values are allowed and lie in the past.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NumericDate(i64);
+
+impl NumericDate {
+    /// Parses the text of a JSON number exactly — no floating point, so `1e300` cannot
+    /// saturate into "never expires" (Rust's `f64 as i64` would). Integers and finite
+    /// decimals, with or without exponent, are accepted when within ±[`MAX_NUMERIC_DATE`];
+    /// anything else is [`ClaimError::NumericDateOutOfRange`].
+    pub fn parse(text: &str) -> Result<NumericDate, JoseError> {
+        let err = || JoseError::Claim(ClaimError::NumericDateOutOfRange);
+        let b = text.as_bytes();
+        let mut i = 0usize;
+        let neg = b.first() == Some(&b'-');
+        if neg {
+            i += 1;
+        }
+        let int_start = i;
+        while matches!(b.get(i), Some(b'0'..=b'9')) {
+            i += 1;
+        }
+        let int_digits = b.get(int_start..i).ok_or_else(err)?;
+        if int_digits.is_empty() || (int_digits.len() > 1 && int_digits.first() == Some(&b'0')) {
+            return Err(err());
+        }
+        let mut frac_digits: &[u8] = &[];
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            let s = i;
+            while matches!(b.get(i), Some(b'0'..=b'9')) {
+                i += 1;
+            }
+            frac_digits = b.get(s..i).ok_or_else(err)?;
+            if frac_digits.is_empty() {
+                return Err(err());
+            }
+        }
+        let mut exp: i64 = 0;
+        if matches!(b.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            let eneg = match b.get(i) {
+                Some(b'-') => {
+                    i += 1;
+                    true
+                }
+                Some(b'+') => {
+                    i += 1;
+                    false
+                }
+                _ => false,
+            };
+            let s = i;
+            while let Some(&d @ b'0'..=b'9') = b.get(i) {
+                // Saturate: any exponent beyond a billion is out of range either way.
+                exp = exp
+                    .saturating_mul(10)
+                    .saturating_add(i64::from(d - b'0'))
+                    .min(1 << 40);
+                i += 1;
+            }
+            if i == s {
+                return Err(err());
+            }
+            if eneg {
+                exp = -exp;
+            }
+        }
+        if i != b.len() {
+            return Err(err());
+        }
+        // value = 0.D × 10^point, with D the significant digits.
+        let digits = int_digits.iter().chain(frac_digits.iter()).copied();
+        let lead = digits.clone().take_while(|&d| d == b'0').count();
+        let point = i64::try_from(int_digits.len())
+            .map_err(|_| err())?
+            .saturating_add(exp)
+            .saturating_sub(i64::try_from(lead).map_err(|_| err())?);
+        let mut sig = digits.skip(lead).peekable();
+        if sig.peek().is_none() || point <= 0 {
+            return Ok(NumericDate(0)); // zero, or |value| < 1 truncates to 0
+        }
+        // MAX_NUMERIC_DATE has 12 digits; more integer digits are out of range.
+        if point > 12 {
+            return Err(err());
+        }
+        let mut v: i64 = 0;
+        for _ in 0..point {
+            let d = sig.next().unwrap_or(b'0');
+            v = v * 10 + i64::from(d - b'0');
+        }
+        if v > MAX_NUMERIC_DATE {
+            return Err(err());
+        }
+        Ok(NumericDate(if neg { -v } else { v }))
+    }
+
+    /// Seconds since the epoch.
+    pub const fn as_secs(self) -> i64 {
+        self.0
+    }
+
+    /// The instant as [`UnixTime`].
+    pub const fn as_unix_time(self) -> UnixTime {
+        UnixTime::from_secs(self.0)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    extern crate std;
+    use super::*;
+
+    fn with_doc<R>(text: &str, f: impl FnOnce(Result<JsonObject<'_>, JoseError>) -> R) -> R {
+        let mut buf = [0u8; 4096];
+        let mut s = Scratch::new(&mut buf);
+        f(parse_object(text.as_bytes(), &mut s))
+    }
+
+    #[test]
+    fn numeric_dates_are_read_exactly() {
+        let ok = |t: &str| NumericDate::parse(t).map(|d| d.as_secs());
+        assert_eq!(ok("1300819380"), Ok(1_300_819_380));
+        assert_eq!(ok("1.5"), Ok(1));
+        assert_eq!(ok("-1.9"), Ok(-1));
+        assert_eq!(ok("-0"), Ok(0));
+        assert_eq!(ok("1E3"), Ok(1000));
+        assert_eq!(ok("1.5e1"), Ok(15));
+        assert_eq!(ok("12345e-2"), Ok(123));
+        assert_eq!(ok("0.000e999999999999"), Ok(0));
+        assert_eq!(ok("253402300799"), Ok(253_402_300_799));
+        let bad = JoseError::Claim(ClaimError::NumericDateOutOfRange);
+        for t in [
+            "1e300",
+            "9223372036854775808",
+            "253402300800",
+            "-1e13",
+            "",
+            "1.",
+            "01",
+            "+1",
+        ] {
+            assert_eq!(ok(t), Err(bad), "{t}");
+        }
+    }
+
+    #[test]
+    fn escapes_and_duplicates() {
+        with_doc(r#"{"a\u00e9":"x\ud83d\ude00","b":"plain"}"#, |o| {
+            let o = o.unwrap();
+            assert_eq!(o.get_str("aé"), Ok(Some("x\u{1F600}")));
+            assert_eq!(o.get_str("b"), Ok(Some("plain")));
+        });
+        with_doc(r#"{"alg":"a","\u0061lg":"b"}"#, |o| {
+            assert_eq!(o.map(|_| ()), Err(Malformed::DuplicateMember.into()));
+        });
+        with_doc(r#"{"a":"\ud800"}"#, |o| {
+            assert_eq!(o.map(|_| ()), Err(Malformed::LoneSurrogate.into()));
+        });
+        with_doc(r#"{"a":"\u0000"}"#, |o| {
+            assert_eq!(o.map(|_| ()), Err(Malformed::NulCharacter.into()));
+        });
+    }
+
+    #[test]
+    fn nested_lookup_and_types() {
+        with_doc(
+            r#"{"k":{"p":{"n":"x"}},"aud":["a","b"],"s":"c","e":true}"#,
+            |o| {
+                let o = o.unwrap();
+                assert_eq!(o.get_str_at(&["k", "p", "n"]), Ok(Some("x")));
+                assert_eq!(o.get_str_at(&["k", "q", "n"]), Ok(None));
+                assert!(o.get_str_at(&["s", "x"]).is_err());
+                let aud = o.get_audiences().unwrap().unwrap();
+                assert_eq!(aud.len(), 2);
+                assert!(aud.contains("b"));
+                assert_eq!(o.get_bool("e"), Ok(Some(true)));
+                assert!(o.get_str("e").is_err());
+                assert_eq!(o.len(), 4);
+            },
+        );
+    }
+}

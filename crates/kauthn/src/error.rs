@@ -79,6 +79,8 @@ pub enum Error {
     AudienceAgnosticReturnedAudiences,
     /// A fixed capacity was exceeded.
     LimitExceeded(Limit),
+    /// An X.509 client certificate was rejected.
+    X509(crate::x509::X509Error),
 }
 
 impl fmt::Display for Error {
@@ -89,12 +91,19 @@ impl fmt::Display for Error {
                 "audience agnostic authenticator wrapped an authenticator that returned audiences",
             ),
             Error::LimitExceeded(limit) => write!(f, "limit exceeded: {limit}"),
+            Error::X509(e) => fmt::Display::fmt(e, f),
         }
     }
 }
 
 #[cfg(feature = "std")]
 impl std::error::Error for Error {}
+
+impl From<crate::x509::X509Error> for Error {
+    fn from(e: crate::x509::X509Error) -> Self {
+        Error::X509(e)
+    }
+}
 
 /// Upstream's error aggregate (`k8s.io/apimachinery/pkg/util/errors`), without a heap.
 ///

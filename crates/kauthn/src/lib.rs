@@ -48,7 +48,8 @@ pub use user::{
 };
 pub use x509::{
     CertificateIdentifier, CertificateRef, ClientCaPool, DEFAULT_MAX_INTERMEDIATES, KeyPurpose,
-    MAX_BORROWED_CA_CERTS, MAX_CANDIDATE_ISSUERS, MAX_CERTIFICATE_LEN, MAX_EXTENSIONS, MAX_PRESENTED_CERTS,
-    MAX_SERIAL_LEN, MAX_SIGNATURE_CHECKS, MIN_RSA_BITS, UidFromCertificate, VerificationFailure, VerifyOptions,
-    X509Authenticator, X509Error, X509Limit, common_name, credential_id, map_subject, verify_client_chain,
+    MAX_BORROWED_CA_CERTS, MAX_CANDIDATE_ISSUERS, MAX_CERTIFICATE_LEN, MAX_EXTENSIONS,
+    MAX_PRESENTED_CERTS, MAX_SERIAL_LEN, MAX_SIGNATURE_CHECKS, MIN_RSA_BITS, UidFromCertificate,
+    VerificationFailure, VerifyOptions, X509Authenticator, X509Error, X509Limit, common_name,
+    credential_id, map_subject, verify_client_chain,
 };

@@ -3,7 +3,13 @@
 //! `run_all_fuzz_files.rs` replays its corpus. PEM files are split into their blocks; other
 //! files are taken as DER. Each certificate is verified as a leaf against a generated pool,
 //! against a pool made of itself (the leaf-in-pool path) and with itself as an intermediate.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    missing_docs
+)]
 
 mod common;
 
@@ -20,7 +26,10 @@ fn vectors_dir() -> PathBuf {
 }
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
@@ -41,11 +50,15 @@ fn blobs(bytes: &[u8]) -> Vec<Vec<u8>> {
     let mut rest = text.as_ref();
     while let Some(start) = rest.find("-----BEGIN ") {
         let block = &rest[start..];
-        let Some(end) = block.find("-----END ") else { break };
-        let Some(close) = block[end + 9..].find("-----") else { break };
+        let Some(end) = block.find("-----END ") else {
+            break;
+        };
+        let Some(close) = block[end + 9..].find("-----") else {
+            break;
+        };
         let len = end + 9 + close + 5;
         let mut buf = vec![0u8; len];
-        if let Ok((_, der)) = pem_rfc7468::decode(block[..len].as_bytes(), &mut buf) {
+        if let Ok((_, der)) = pem_rfc7468::decode(&block.as_bytes()[..len], &mut buf) {
             out.push(der.to_vec());
         }
         rest = &block[len..];
@@ -63,7 +76,9 @@ fn every_corpus_file_is_processed_without_a_panic() {
     let mut paths = vec![];
     files(&dir, &mut paths);
     let root_key = TestKey::p256(1);
-    let root = CertBuilder::new(&[cn("corpus root")]).ca().build(&root_key, &root_key);
+    let root = CertBuilder::new(&[cn("corpus root")])
+        .ca()
+        .build(&root_key, &root_key);
     let pool = ClientCaPool::from_der(&[&root]).unwrap();
     let now = UnixTime::from_secs(1_735_689_600);
     let opts = VerifyOptions::client_auth();
@@ -72,11 +87,15 @@ fn every_corpus_file_is_processed_without_a_panic() {
         let bytes = std::fs::read(path).unwrap();
         for der in blobs(&bytes) {
             inputs += 1;
-            let Ok(cert) = CertificateRef::parse(&der) else { continue };
+            let Ok(cert) = CertificateRef::parse(&der) else {
+                continue;
+            };
             parsed += 1;
             let mut buf = [0u8; 4096];
             let mut scratch = Scratch::new(&mut buf);
-            if let Ok(Some(_)) = kauthn::map_subject(&cert, &mut scratch, UidFromCertificate::Enabled) {
+            if let Ok(Some(_)) =
+                kauthn::map_subject(&cert, &mut scratch, UidFromCertificate::Enabled)
+            {
                 mapped += 1;
             }
             let _ = kauthn::CertificateIdentifier(cert).to_string();
@@ -86,7 +105,8 @@ fn every_corpus_file_is_processed_without_a_panic() {
             let _ = kauthn::verify_client_chain(&pool, &[&root, &der], now, &TestVerifier, &opts);
             if let Ok(own) = ClientCaPool::from_der(&[&der]) {
                 let _ = kauthn::verify_client_chain(&own, &[&der], now, &TestVerifier, &opts);
-                let _ = kauthn::verify_client_chain(&own, &[&root, &der], now, &TestVerifier, &opts);
+                let _ =
+                    kauthn::verify_client_chain(&own, &[&root, &der], now, &TestVerifier, &opts);
             }
         }
     }

@@ -6,7 +6,13 @@
 //! listed, with its reason, in `tests/data/limbo-exceptions.txt` (`id: reason`), as webpki
 //! keeps `third-party/x509-limbo/exceptions.json`; an exception that no longer disagrees
 //! fails the test too, so the list stays exact.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    missing_docs
+)]
 
 mod common;
 
@@ -31,17 +37,33 @@ fn pem_to_der(pem: &str) -> Vec<u8> {
 
 /// Runs one case; `Ok` means the chain verified.
 fn run_case(case: &serde_json::Value) -> Result<(), String> {
-    let trusted: Vec<&str> = case["trusted_certs"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
-    let pool = ClientCaPool::from_pem(trusted.concat().as_bytes()).map_err(|e| format!("pool: {e}"))?;
+    let trusted: Vec<&str> = case["trusted_certs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let pool =
+        ClientCaPool::from_pem(trusted.concat().as_bytes()).map_err(|e| format!("pool: {e}"))?;
     let leaf = pem_to_der(case["peer_certificate"].as_str().unwrap());
-    let inters: Vec<Vec<u8>> =
-        case["untrusted_intermediates"].as_array().unwrap().iter().map(|v| pem_to_der(v.as_str().unwrap())).collect();
+    let inters: Vec<Vec<u8>> = case["untrusted_intermediates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| pem_to_der(v.as_str().unwrap()))
+        .collect();
     let mut chain: Vec<&[u8]> = vec![&leaf];
     chain.extend(inters.iter().map(|v| v.as_slice()));
     let now = match case["validation_time"].as_str() {
         Some(t) => kauthn::UnixTime::parse_rfc3339(t.as_bytes()).unwrap().0,
         None => UnixTime::from_secs(
-            i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()).unwrap(),
+            i64::try_from(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs(),
+            )
+            .unwrap(),
         ),
     };
     let purpose = match case["validation_kind"].as_str().unwrap() {
@@ -52,7 +74,9 @@ fn run_case(case: &serde_json::Value) -> Result<(), String> {
     if let Some(depth) = case["max_chain_depth"].as_u64() {
         opts = opts.with_max_intermediates(usize::try_from(depth).unwrap());
     }
-    verify_client_chain(&pool, &chain, now, &TestVerifier, &opts).map(|_| ()).map_err(|e| e.to_string())
+    verify_client_chain(&pool, &chain, now, &TestVerifier, &opts)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 #[test]
@@ -87,11 +111,24 @@ fn limbo_client_relevant_cases_agree_except_for_the_listed_exceptions() {
         match (agrees, exceptions.contains_key(id)) {
             (true, true) => stale.push(id.to_string()),
             (false, true) => excepted += 1,
-            (false, false) => unexpected.push(format!("{id}: expected {}, got {got:?}", case["expected_result"])),
+            (false, false) => unexpected.push(format!(
+                "{id}: expected {}, got {got:?}",
+                case["expected_result"]
+            )),
             (true, false) => {}
         }
     }
-    println!("x509-limbo: {} cases, {pass} agree, {fail} disagree ({excepted} listed exceptions)", pass + fail);
-    assert!(unexpected.is_empty(), "disagreements not in limbo-exceptions.txt:\n{}", unexpected.join("\n"));
-    assert!(stale.is_empty(), "exceptions that now agree (remove them): {stale:?}");
+    println!(
+        "x509-limbo: {} cases, {pass} agree, {fail} disagree ({excepted} listed exceptions)",
+        pass + fail
+    );
+    assert!(
+        unexpected.is_empty(),
+        "disagreements not in limbo-exceptions.txt:\n{}",
+        unexpected.join("\n")
+    );
+    assert!(
+        stale.is_empty(),
+        "exceptions that now agree (remove them): {stale:?}"
+    );
 }

@@ -4,7 +4,13 @@
 //! RustCrypto test verifier allocates big integers, which is test code, not the core).
 //!
 //! One test per binary: the allocator counts process-wide.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    missing_docs
+)]
 
 mod common;
 
@@ -12,7 +18,10 @@ use std::alloc::System;
 
 use common::*;
 use kauthn::crypto::{PublicKey, SignatureAlgorithm, SignatureError, Verifier};
-use kauthn::{ClientCaPool, Context, Outcome, Request, RequestAuthenticator, Scratch, UnixTime, X509Authenticator};
+use kauthn::{
+    ClientCaPool, Context, Outcome, Request, RequestAuthenticator, Scratch, UnixTime,
+    X509Authenticator,
+};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
 #[global_allocator]
@@ -22,7 +31,13 @@ static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 struct AcceptAll;
 
 impl Verifier for AcceptAll {
-    fn verify(&self, _: SignatureAlgorithm, _: &PublicKey<'_>, _: &[u8], _: &[u8]) -> Result<(), SignatureError> {
+    fn verify(
+        &self,
+        _: SignatureAlgorithm,
+        _: &PublicKey<'_>,
+        _: &[u8],
+        _: &[u8],
+    ) -> Result<(), SignatureError> {
         Ok(())
     }
 }
@@ -33,12 +48,19 @@ fn verifying_and_mapping_a_three_level_chain_allocates_nothing() {
     let root_b = CertBuilder::new(&[cn("root")]).ca();
     let root = root_b.build(&root_key, &root_key);
     let inter_key = TestKey::p256(2);
-    let inter_b = CertBuilder::new(&[cn("inter")]).issuer_name(&root_b.subject).ca();
+    let inter_b = CertBuilder::new(&[cn("inter")])
+        .issuer_name(&root_b.subject)
+        .ca();
     let inter = inter_b.build(&inter_key, &root_key);
-    let leaf = CertBuilder::new(&[o("g1"), (oids::O, tlv(0x1e, b"\x00g\x00\xe9")), cn("alice"), uid("u-1")])
-        .issuer_name(&inter_b.subject)
-        .ext(eku(&[oids::CLIENT_AUTH]))
-        .build(&TestKey::p256(3), &inter_key);
+    let leaf = CertBuilder::new(&[
+        o("g1"),
+        (oids::O, tlv(0x1e, b"\x00g\x00\xe9")),
+        cn("alice"),
+        uid("u-1"),
+    ])
+    .issuer_name(&inter_b.subject)
+    .ext(eku(&[oids::CLIENT_AUTH]))
+    .build(&TestKey::p256(3), &inter_key);
     let pem_text = pem(&[&root]);
     let pool = ClientCaPool::from_pem(pem_text.as_bytes()).unwrap();
     let auth = X509Authenticator::new(pool, AcceptAll);
@@ -48,7 +70,10 @@ fn verifying_and_mapping_a_three_level_chain_allocates_nothing() {
 
     let region = Region::new(GLOBAL);
     let mut scratch = Scratch::new(&mut buf);
-    let req = Request { client_chain: &chain, ..Request::default() };
+    let req = Request {
+        client_chain: &chain,
+        ..Request::default()
+    };
     let outcome = auth.authenticate_request(&req, &ctx, &mut scratch);
     let name = match &outcome {
         Outcome::Authenticated(r) => (r.user.name, r.user.uid, r.user.groups.len()),

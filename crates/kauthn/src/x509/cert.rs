@@ -23,24 +23,30 @@ pub const MAX_EXTENSIONS: usize = 32;
 pub const MAX_SERIAL_LEN: usize = 64;
 
 pub(crate) mod oid {
-    pub(crate) const RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
-    pub(crate) const SHA256_WITH_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b];
-    pub(crate) const SHA384_WITH_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0c];
-    pub(crate) const SHA512_WITH_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0d];
+    pub(crate) const RSA_ENCRYPTION: &[u8] =
+        &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+    pub(crate) const SHA256_WITH_RSA: &[u8] =
+        &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b];
+    pub(crate) const SHA384_WITH_RSA: &[u8] =
+        &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0c];
+    pub(crate) const SHA512_WITH_RSA: &[u8] =
+        &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0d];
     pub(crate) const EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
     pub(crate) const ECDSA_WITH_SHA256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
     pub(crate) const ECDSA_WITH_SHA384: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03];
     pub(crate) const P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
     pub(crate) const P384: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x22];
     pub(crate) const P521: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x23];
-    pub(crate) const AUTHORITY_INFO_ACCESS: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x01];
+    pub(crate) const AUTHORITY_INFO_ACCESS: &[u8] =
+        &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x01];
     pub(crate) const EKU_SERVER_AUTH: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01];
     pub(crate) const EKU_CLIENT_AUTH: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x02];
     pub(crate) const EKU_ANY: &[u8] = &[0x55, 0x1d, 0x25, 0x00];
     pub(crate) const COMMON_NAME: &[u8] = &[0x55, 0x04, 0x03];
     pub(crate) const ORGANIZATION: &[u8] = &[0x55, 0x04, 0x0a];
     /// 1.3.6.1.4.1.57683.2, the Kubernetes user UID attribute.
-    pub(crate) const KUBERNETES_UID: &[u8] = &[0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0xc2, 0x53, 0x02];
+    pub(crate) const KUBERNETES_UID: &[u8] =
+        &[0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0xc2, 0x53, 0x02];
 }
 
 /// `id-ce` extension arcs Go's parser handles (`processExtensions`): a critical extension
@@ -224,7 +230,10 @@ impl<'a> CertificateRef<'a> {
     /// `FillFromRDNSequence` order).
     pub(crate) fn subject_attributes(&self) -> Attributes<'a> {
         let r = Reader::new(self.der).map(|r| r.within(self.ix.subject_value));
-        Attributes { outer: r.ok(), set: None }
+        Attributes {
+            outer: r.ok(),
+            set: None,
+        }
     }
 }
 
@@ -309,9 +318,14 @@ fn parse_index(der: &[u8]) -> Result<CertIndex, X509Error> {
     if serial_bytes.len() > MAX_SERIAL_LEN {
         return Err(malformed("x509: serial number too long"));
     }
-    let inner_alg = t.expect(tag::SEQUENCE, "x509: malformed signature algorithm identifier")?;
+    let inner_alg = t.expect(
+        tag::SEQUENCE,
+        "x509: malformed signature algorithm identifier",
+    )?;
     if t.bytes(inner_alg.whole) != t.bytes(outer_alg.whole) {
-        return Err(malformed("x509: inner and outer signature algorithm identifiers don't match"));
+        return Err(malformed(
+            "x509: inner and outer signature algorithm identifiers don't match",
+        ));
     }
     let sig_alg = signature_algorithm(&t, inner_alg)?;
     let issuer = t.expect(tag::SEQUENCE, "x509: malformed issuer")?;
@@ -368,7 +382,10 @@ fn parse_index(der: &[u8]) -> Result<CertIndex, X509Error> {
 /// The contents of a BIT STRING whose unused-bit count is zero (signatures, keys).
 fn bit_string_bytes(r: &Reader<'_>, tlv: Tlv, what: &'static str) -> Result<Span, X509Error> {
     match r.bytes(tlv.value).first() {
-        Some(0) => Ok(Span { start: tlv.value.start.saturating_add(1), end: tlv.value.end }),
+        Some(0) => Ok(Span {
+            start: tlv.value.start.saturating_add(1),
+            end: tlv.value.end,
+        }),
         _ => Err(malformed(what)),
     }
 }
@@ -381,7 +398,11 @@ fn signature_algorithm(r: &Reader<'_>, alg: Tlv) -> Result<SigAlg, X509Error> {
     if !reader::check_oid(oid) {
         return Err(malformed(BAD));
     }
-    let params = if a.is_empty() { None } else { Some(a.any(BAD)?) };
+    let params = if a.is_empty() {
+        None
+    } else {
+        Some(a.any(BAD)?)
+    };
     a.finish(BAD)?;
     let null_or_absent = match params {
         None => true,
@@ -427,7 +448,10 @@ fn parse_validity(r: &Reader<'_>, v: Tlv) -> Result<(i64, i64), X509Error> {
     let nb = vr.any(BAD)?;
     let na = vr.any(BAD)?;
     vr.finish(BAD)?;
-    Ok((time::parse(nb.tag, r.bytes(nb.value))?, time::parse(na.tag, r.bytes(na.value))?))
+    Ok((
+        time::parse(nb.tag, r.bytes(nb.value))?,
+        time::parse(na.tag, r.bytes(na.value))?,
+    ))
 }
 
 fn parse_spki(r: &Reader<'_>, spki: Tlv) -> Result<(KeyKind, Span, Span), X509Error> {
@@ -443,7 +467,11 @@ fn parse_spki(r: &Reader<'_>, spki: Tlv) -> Result<(KeyKind, Span, Span), X509Er
     if !reader::check_oid(oid) {
         return Err(malformed(BAD));
     }
-    let params = if a.is_empty() { None } else { Some(a.any(BAD)?) };
+    let params = if a.is_empty() {
+        None
+    } else {
+        Some(a.any(BAD)?)
+    };
     a.finish(BAD)?;
     if oid == oid::RSA_ENCRYPTION {
         if !params.is_some_and(|p| p.tag == tag::NULL && p.value.is_empty()) {
@@ -456,11 +484,15 @@ fn parse_spki(r: &Reader<'_>, spki: Tlv) -> Result<(KeyKind, Span, Span), X509Er
         let n = k.expect(tag::INTEGER, "x509: invalid RSA modulus")?;
         let e = k.expect(tag::INTEGER, "x509: invalid RSA public exponent")?;
         k.finish("x509: invalid RSA public key")?;
-        for (int, what) in
-            [(n, "x509: RSA modulus is not a positive number"), (e, "x509: RSA public exponent is not a positive number")]
-        {
+        for (int, what) in [
+            (n, "x509: RSA modulus is not a positive number"),
+            (e, "x509: RSA public exponent is not a positive number"),
+        ] {
             let b = r.bytes(int.value);
-            if !reader::check_integer(b) || b.first().is_some_and(|x| x & 0x80 != 0) || b.iter().all(|x| *x == 0) {
+            if !reader::check_integer(b)
+                || b.first().is_some_and(|x| x & 0x80 != 0)
+                || b.iter().all(|x| *x == 0)
+            {
                 return Err(malformed(what));
             }
         }
@@ -508,14 +540,19 @@ fn parse_extensions(r: &Reader<'_>, exts: Tlv, ix: &mut CertIndex) -> Result<(),
         if !reader::check_oid(oid_bytes) {
             return Err(malformed("x509: malformed extension OID field"));
         }
-        let critical = match er.optional(tag::BOOLEAN, "x509: malformed extension critical field")? {
-            Some(b) => reader::boolean(r.bytes(b.value), "x509: malformed extension critical field")?,
-            None => false,
-        };
+        let critical =
+            match er.optional(tag::BOOLEAN, "x509: malformed extension critical field")? {
+                Some(b) => {
+                    reader::boolean(r.bytes(b.value), "x509: malformed extension critical field")?
+                }
+                None => false,
+            };
         let value = er.expect(tag::OCTET_STRING, "x509: malformed extension value field")?;
         er.finish(BAD)?;
 
-        let slot = seen.get_mut(count).ok_or(malformed("x509: too many extensions"))?;
+        let slot = seen
+            .get_mut(count)
+            .ok_or(malformed("x509: too many extensions"))?;
         *slot = oid.value;
         if seen.iter().take(count).any(|s| r.bytes(*s) == oid_bytes) {
             return Err(malformed("x509: certificate contains duplicate extensions"));
@@ -537,7 +574,12 @@ fn parse_extensions(r: &Reader<'_>, exts: Tlv, ix: &mut CertIndex) -> Result<(),
     Ok(())
 }
 
-fn handle_id_ce(r: &Reader<'_>, arc: u8, value: Span, ix: &mut CertIndex) -> Result<bool, X509Error> {
+fn handle_id_ce(
+    r: &Reader<'_>,
+    arc: u8,
+    value: Span,
+    ix: &mut CertIndex,
+) -> Result<bool, X509Error> {
     let mut v = r.within(value);
     match arc {
         ext::KEY_USAGE => {

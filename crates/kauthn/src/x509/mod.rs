@@ -44,8 +44,8 @@ use crate::user::{CREDENTIAL_ID_KEY, Response, User};
 pub use cert::{CertificateRef, MAX_CERTIFICATE_LEN, MAX_EXTENSIONS, MAX_SERIAL_LEN};
 pub use pool::{ClientCaPool, MAX_BORROWED_CA_CERTS};
 pub use verify::{
-    DEFAULT_MAX_INTERMEDIATES, KeyPurpose, MAX_CANDIDATE_ISSUERS, MAX_PRESENTED_CERTS, MAX_SIGNATURE_CHECKS,
-    MIN_RSA_BITS, VerifyOptions,
+    DEFAULT_MAX_INTERMEDIATES, KeyPurpose, MAX_CANDIDATE_ISSUERS, MAX_PRESENTED_CERTS,
+    MAX_SIGNATURE_CHECKS, MIN_RSA_BITS, VerifyOptions,
 };
 
 /// A bound of X.509 verification that was exceeded (each names its constant).
@@ -137,9 +137,15 @@ impl fmt::Display for X509Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             X509Error::Malformed(what) => f.write_str(what),
-            X509Error::NoCertificates => f.write_str("data does not contain any valid RSA or ECDSA certificates"),
-            X509Error::UnknownAuthority => f.write_str("x509: certificate signed by unknown authority"),
-            X509Error::IncompatibleUsage => f.write_str("x509: certificate specifies an incompatible key usage"),
+            X509Error::NoCertificates => {
+                f.write_str("data does not contain any valid RSA or ECDSA certificates")
+            }
+            X509Error::UnknownAuthority => {
+                f.write_str("x509: certificate signed by unknown authority")
+            }
+            X509Error::IncompatibleUsage => {
+                f.write_str("x509: certificate specifies an incompatible key usage")
+            }
             X509Error::Expired { now, not_after } => write!(
                 f,
                 "x509: certificate has expired or is not yet valid: current time {} is after {}",
@@ -152,7 +158,9 @@ impl fmt::Display for X509Error {
                 time::Rfc3339(*now),
                 time::Rfc3339(*not_before)
             ),
-            X509Error::UnhandledCriticalExtension => f.write_str("x509: unhandled critical extension"),
+            X509Error::UnhandledCriticalExtension => {
+                f.write_str("x509: unhandled critical extension")
+            }
             X509Error::NotAuthorizedToSign => {
                 f.write_str("x509: certificate is not authorized to sign other certificates")
             }
@@ -162,12 +170,14 @@ impl fmt::Display for X509Error {
             X509Error::NameConstraintsUnsupported => {
                 f.write_str("x509: issuer carries name constraints, which are not supported")
             }
-            X509Error::UnsupportedAlgorithm => f.write_str("x509: cannot verify signature: algorithm unimplemented"),
+            X509Error::UnsupportedAlgorithm => {
+                f.write_str("x509: cannot verify signature: algorithm unimplemented")
+            }
             X509Error::WeakKey => f.write_str("x509: RSA key is smaller than 1024 bits"),
             X509Error::BadSignature => f.write_str("x509: invalid signature"),
-            X509Error::LimitExceeded(X509Limit::SignatureChecks) => {
-                f.write_str("x509: signature check attempts limit reached while verifying certificate chain")
-            }
+            X509Error::LimitExceeded(X509Limit::SignatureChecks) => f.write_str(
+                "x509: signature check attempts limit reached while verifying certificate chain",
+            ),
             X509Error::LimitExceeded(limit) => write!(f, "x509: limit exceeded: {limit}"),
             X509Error::EmptyUid => f.write_str("UID cannot be an empty string"),
             X509Error::MultipleUids => f.write_str("expected 1 UID, but found multiple"),
@@ -177,8 +187,7 @@ impl fmt::Display for X509Error {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for X509Error {}
+impl core::error::Error for X509Error {}
 
 /// Verifies a presented client chain (DER, leaf first, then intermediates in any order)
 /// against `pool` at `now` and returns the parsed leaf.
@@ -198,18 +207,27 @@ pub fn verify_client_chain<'c, V: Verifier + ?Sized>(
 }
 
 fn reject_nul(s: &str) -> Result<&str, Error> {
-    if s.contains('\0') { Err(Error::X509(X509Error::NulInName)) } else { Ok(s) }
+    if s.contains('\0') {
+        Err(Error::X509(X509Error::NulInName))
+    } else {
+        Ok(s)
+    }
 }
 
 /// The leaf's subject common name as Go's `pkix.Name.CommonName` holds it: the last CN
 /// attribute with a string value; empty when there is none.
-pub fn common_name<'a>(leaf: &CertificateRef<'a>, scratch: &mut Scratch<'a>) -> Result<&'a str, Error> {
+pub fn common_name<'a>(
+    leaf: &CertificateRef<'a>,
+    scratch: &mut Scratch<'a>,
+) -> Result<&'a str, Error> {
     let last = leaf
         .subject_attributes()
         .filter(|a| a.oid == cert::oid::COMMON_NAME && strings::is_string_tag(a.tag))
         .last();
     match last {
-        Some(a) => strings::decode(a.tag, a.value, scratch).map(|s| s.unwrap_or_default()).and_then(reject_nul),
+        Some(a) => strings::decode(a.tag, a.value, scratch)
+            .map(|s| s.unwrap_or_default())
+            .and_then(reject_nul),
         None => Ok(""),
     }
 }
@@ -243,8 +261,12 @@ pub fn map_subject<'a>(
     if uid_mode == UidFromCertificate::Enabled {
         let mut uid: Option<&'a str> = None;
         let mut count = 0usize;
-        for a in leaf.subject_attributes().filter(|a| a.oid == cert::oid::KUBERNETES_UID) {
-            let value = strings::decode(a.tag, a.value, scratch)?.ok_or(Error::X509(X509Error::NonStringUid))?;
+        for a in leaf
+            .subject_attributes()
+            .filter(|a| a.oid == cert::oid::KUBERNETES_UID)
+        {
+            let value = strings::decode(a.tag, a.value, scratch)?
+                .ok_or(Error::X509(X509Error::NonStringUid))?;
             count += 1;
             uid = Some(value);
         }
@@ -258,12 +280,16 @@ pub fn map_subject<'a>(
             user.uid = reject_nul(uid)?;
         }
     }
-    for a in leaf.subject_attributes().filter(|a| a.oid == cert::oid::ORGANIZATION) {
+    for a in leaf
+        .subject_attributes()
+        .filter(|a| a.oid == cert::oid::ORGANIZATION)
+    {
         if let Some(group) = strings::decode(a.tag, a.value, scratch)? {
             user.groups.push(reject_nul(group)?)?;
         }
     }
-    user.extra.push(CREDENTIAL_ID_KEY, credential_id(leaf.der(), scratch)?)?;
+    user.extra
+        .push(CREDENTIAL_ID_KEY, credential_id(leaf.der(), scratch)?)?;
     Ok(Some(user))
 }
 
@@ -352,7 +378,12 @@ pub struct VerificationFailure<'a> {
 
 impl fmt::Display for VerificationFailure<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "verifying certificate {} failed: {}", CertificateIdentifier(self.leaf), self.error)
+        write!(
+            f,
+            "verifying certificate {} failed: {}",
+            CertificateIdentifier(self.leaf),
+            self.error
+        )
     }
 }
 
@@ -373,7 +404,12 @@ impl<'p, V: Verifier> X509Authenticator<'p, V> {
     /// An authenticator trusting `pool`, verifying signatures with `verifier`, with
     /// kube-apiserver's defaults (clientAuth, UID parsing on).
     pub fn new(pool: ClientCaPool<'p>, verifier: V) -> Self {
-        X509Authenticator { pool, verifier, options: VerifyOptions::client_auth(), uid_mode: UidFromCertificate::Enabled }
+        X509Authenticator {
+            pool,
+            verifier,
+            options: VerifyOptions::client_auth(),
+            uid_mode: UidFromCertificate::Enabled,
+        }
     }
 
     /// The same authenticator with other verification options.
@@ -402,7 +438,13 @@ impl<V: Verifier> RequestAuthenticator for X509Authenticator<'_, V> {
         if req.client_chain.is_empty() {
             return Outcome::NotMine(None);
         }
-        let leaf = match verify_client_chain(&self.pool, req.client_chain, ctx.now, &self.verifier, &self.options) {
+        let leaf = match verify_client_chain(
+            &self.pool,
+            req.client_chain,
+            ctx.now,
+            &self.verifier,
+            &self.options,
+        ) {
             Ok(leaf) => leaf,
             Err(e) => return Outcome::rejected(Error::X509(e)),
         };

@@ -12,6 +12,9 @@ use super::cert::{CertIndex, CertificateRef};
 /// CA bundles carry one to a few roots; 32 covers CA rotation overlaps with room to spare.
 pub const MAX_BORROWED_CA_CERTS: usize = 32;
 
+// The borrowed form is inline on purpose (a no-alloc pool has nowhere else to live); a pool is
+// built once per configuration, so its size does not matter on the request path.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 enum Storage<'a> {
     Borrowed(heapless::Vec<(&'a [u8], CertIndex), MAX_BORROWED_CA_CERTS>),
@@ -36,12 +39,15 @@ impl<'a> ClientCaPool<'a> {
         let mut out = heapless::Vec::new();
         for der in certs {
             let c = CertificateRef::parse(der)?;
-            out.push((*der, c.ix)).map_err(|_| X509Error::LimitExceeded(super::X509Limit::CaCertificates))?;
+            out.push((*der, c.ix))
+                .map_err(|_| X509Error::LimitExceeded(super::X509Limit::CaCertificates))?;
         }
         if out.is_empty() {
             return Err(X509Error::NoCertificates);
         }
-        Ok(ClientCaPool { certs: Storage::Borrowed(out) })
+        Ok(ClientCaPool {
+            certs: Storage::Borrowed(out),
+        })
     }
 
     /// A pool from a PEM bundle, decoding into `buf` (no allocation); `buf` needs about three
@@ -53,7 +59,7 @@ impl<'a> ClientCaPool<'a> {
             let block = block?;
             let free = core::mem::take(&mut rest);
             let der_len = match pem_rfc7468::decode(block, free) {
-                Ok((label, der)) if label == "CERTIFICATE" => der.len(),
+                Ok(("CERTIFICATE", der)) => der.len(),
                 Ok(_) | Err(pem_rfc7468::Error::HeaderDisallowed) => {
                     rest = free;
                     continue;
@@ -68,12 +74,15 @@ impl<'a> ClientCaPool<'a> {
             rest = tail;
             let der: &'a [u8] = der;
             let c = CertificateRef::parse(der)?;
-            out.push((der, c.ix)).map_err(|_| X509Error::LimitExceeded(super::X509Limit::CaCertificates))?;
+            out.push((der, c.ix))
+                .map_err(|_| X509Error::LimitExceeded(super::X509Limit::CaCertificates))?;
         }
         if out.is_empty() {
             return Err(X509Error::NoCertificates);
         }
-        Ok(ClientCaPool { certs: Storage::Borrowed(out) })
+        Ok(ClientCaPool {
+            certs: Storage::Borrowed(out),
+        })
     }
 
     /// How many certificates the pool holds.
@@ -97,9 +106,13 @@ impl<'a> ClientCaPool<'a> {
 
     fn get(&self, i: usize) -> Option<CertificateRef<'_>> {
         match &self.certs {
-            Storage::Borrowed(v) => v.get(i).map(|(der, ix)| CertificateRef::from_index(der, *ix)),
+            Storage::Borrowed(v) => v
+                .get(i)
+                .map(|(der, ix)| CertificateRef::from_index(der, *ix)),
             #[cfg(feature = "alloc")]
-            Storage::Owned(v) => v.get(i).map(|(der, ix)| CertificateRef::from_index(der, *ix)),
+            Storage::Owned(v) => v
+                .get(i)
+                .map(|(der, ix)| CertificateRef::from_index(der, *ix)),
         }
     }
 
@@ -120,7 +133,7 @@ impl ClientCaPool<'static> {
             let block = block?;
             let mut buf = vec![0u8; block.len()];
             let der = match pem_rfc7468::decode(block, &mut buf) {
-                Ok((label, der)) if label == "CERTIFICATE" => der.to_vec(),
+                Ok(("CERTIFICATE", der)) => der.to_vec(),
                 Ok(_)
                 | Err(
                     pem_rfc7468::Error::HeaderDisallowed
@@ -135,7 +148,9 @@ impl ClientCaPool<'static> {
         if out.is_empty() {
             return Err(X509Error::NoCertificates);
         }
-        Ok(ClientCaPool { certs: Storage::Owned(out) })
+        Ok(ClientCaPool {
+            certs: Storage::Owned(out),
+        })
     }
 }
 
@@ -174,7 +189,9 @@ impl<'p> Iterator for PemBlocks<'p> {
             return Some(Err(X509Error::Malformed("x509: malformed PEM block")));
         };
         let block_len = end_at + END.len() + close + DASHES.len();
-        let (block, rest) = from_begin.split_at_checked(block_len).unwrap_or((from_begin, &[]));
+        let (block, rest) = from_begin
+            .split_at_checked(block_len)
+            .unwrap_or((from_begin, &[]));
         self.rest = rest;
         Some(Ok(block))
     }

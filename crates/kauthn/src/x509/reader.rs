@@ -92,13 +92,18 @@ impl<'a> Reader<'a> {
     /// A reader over all of `der`; certificates larger than 4 GiB are refused by the caller's
     /// size limit long before this matters.
     pub(crate) fn new(der: &'a [u8]) -> Result<Self, X509Error> {
-        let end = u32::try_from(der.len()).map_err(|_| X509Error::Malformed("x509: certificate too large"))?;
+        let end = u32::try_from(der.len())
+            .map_err(|_| X509Error::Malformed("x509: certificate too large"))?;
         Ok(Reader { der, pos: 0, end })
     }
 
     /// A reader over the contents of `span` (which must come from this DER).
     pub(crate) fn within(&self, span: Span) -> Reader<'a> {
-        Reader { der: self.der, pos: span.start, end: span.end }
+        Reader {
+            der: self.der,
+            pos: span.start,
+            end: span.end,
+        }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -110,7 +115,11 @@ impl<'a> Reader<'a> {
     }
 
     fn rest(&self) -> &'a [u8] {
-        Span { start: self.pos, end: self.end }.of(self.der)
+        Span {
+            start: self.pos,
+            end: self.end,
+        }
+        .of(self.der)
     }
 
     /// The identifier octet of the next element, if any.
@@ -130,29 +139,56 @@ impl<'a> Reader<'a> {
         let header_len = u32::from(r.position());
         let len = u32::from(header.length());
         let start = self.pos;
-        let value_start = start.checked_add(header_len).ok_or(X509Error::Malformed(what))?;
-        let end = value_start.checked_add(len).ok_or(X509Error::Malformed(what))?;
+        let value_start = start
+            .checked_add(header_len)
+            .ok_or(X509Error::Malformed(what))?;
+        let end = value_start
+            .checked_add(len)
+            .ok_or(X509Error::Malformed(what))?;
         if end > self.end {
             return Err(X509Error::Malformed(what));
         }
         self.pos = end;
-        Ok(Tlv { tag: first, value: Span { start: value_start, end }, whole: Span { start, end } })
+        Ok(Tlv {
+            tag: first,
+            value: Span {
+                start: value_start,
+                end,
+            },
+            whole: Span { start, end },
+        })
     }
 
     /// Reads the next element and requires its tag to be `tag`.
     pub(crate) fn expect(&mut self, tag: u8, what: &'static str) -> Result<Tlv, X509Error> {
         let tlv = self.any(what)?;
-        if tlv.tag == tag { Ok(tlv) } else { Err(X509Error::Malformed(what)) }
+        if tlv.tag == tag {
+            Ok(tlv)
+        } else {
+            Err(X509Error::Malformed(what))
+        }
     }
 
     /// Reads the next element if its tag is `tag`.
-    pub(crate) fn optional(&mut self, tag: u8, what: &'static str) -> Result<Option<Tlv>, X509Error> {
-        if self.peek_tag() == Some(tag) { self.expect(tag, what).map(Some) } else { Ok(None) }
+    pub(crate) fn optional(
+        &mut self,
+        tag: u8,
+        what: &'static str,
+    ) -> Result<Option<Tlv>, X509Error> {
+        if self.peek_tag() == Some(tag) {
+            self.expect(tag, what).map(Some)
+        } else {
+            Ok(None)
+        }
     }
 
     /// Fails unless every byte was consumed (X-1: no trailing data anywhere).
     pub(crate) fn finish(&self, what: &'static str) -> Result<(), X509Error> {
-        if self.is_empty() { Ok(()) } else { Err(X509Error::Malformed(what)) }
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(X509Error::Malformed(what))
+        }
     }
 }
 
@@ -206,18 +242,26 @@ pub(crate) fn small_uint(bytes: &[u8], what: &'static str) -> Result<u32, X509Er
     }
     let mut v = 0u32;
     for &b in bytes {
-        v = v.checked_mul(256).and_then(|v| v.checked_add(u32::from(b))).ok_or(X509Error::Malformed(what))?;
+        v = v
+            .checked_mul(256)
+            .and_then(|v| v.checked_add(u32::from(b)))
+            .ok_or(X509Error::Malformed(what))?;
     }
     Ok(v)
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
     #[test]
     fn indefinite_and_non_minimal_lengths_are_malformed() {
-        for der in [&[0x30, 0x80, 0x00, 0x00][..], &[0x30, 0x81, 0x01, 0x00], &[0x04, 0x82, 0x00, 0x05, 1, 2, 3, 4, 5]] {
+        for der in [
+            &[0x30, 0x80, 0x00, 0x00][..],
+            &[0x30, 0x81, 0x01, 0x00],
+            &[0x04, 0x82, 0x00, 0x05, 1, 2, 3, 4, 5],
+        ] {
             let mut r = Reader::new(der).unwrap();
             assert!(r.any("t").is_err(), "{der:02x?}");
         }

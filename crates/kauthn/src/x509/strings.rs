@@ -44,7 +44,11 @@ fn bmp_units(bytes: &[u8]) -> Result<impl Iterator<Item = u16> + Clone + '_, X50
         _ => 0,
     });
     for u in units.clone() {
-        if u == 0xfffe || u == 0xffff || (0xfdd0..=0xfdef).contains(&u) || (0xd800..=0xdfff).contains(&u) {
+        if u == 0xfffe
+            || u == 0xffff
+            || (0xfdd0..=0xfdef).contains(&u)
+            || (0xd800..=0xdfff).contains(&u)
+        {
             return Err(invalid(BAD));
         }
     }
@@ -67,18 +71,18 @@ pub(crate) fn is_string_tag(value_tag: u8) -> bool {
 /// Checks that a string-typed value is valid for its type; other tags pass.
 pub(crate) fn validate(value_tag: u8, bytes: &[u8]) -> Result<(), X509Error> {
     match value_tag {
-        tag::UTF8_STRING if core::str::from_utf8(bytes).is_err() => {
-            Err(invalid("x509: invalid RDNSequence: invalid attribute value: invalid UTF-8 string"))
-        }
-        tag::PRINTABLE_STRING if !bytes.iter().all(|b| is_printable(*b)) => {
-            Err(invalid("x509: invalid RDNSequence: invalid attribute value: invalid PrintableString"))
-        }
-        tag::IA5_STRING if !bytes.is_ascii() => {
-            Err(invalid("x509: invalid RDNSequence: invalid attribute value: invalid IA5String"))
-        }
-        tag::NUMERIC_STRING if !bytes.iter().all(|b| b.is_ascii_digit() || *b == b' ') => {
-            Err(invalid("x509: invalid RDNSequence: invalid attribute value: invalid NumericString"))
-        }
+        tag::UTF8_STRING if core::str::from_utf8(bytes).is_err() => Err(invalid(
+            "x509: invalid RDNSequence: invalid attribute value: invalid UTF-8 string",
+        )),
+        tag::PRINTABLE_STRING if !bytes.iter().all(|b| is_printable(*b)) => Err(invalid(
+            "x509: invalid RDNSequence: invalid attribute value: invalid PrintableString",
+        )),
+        tag::IA5_STRING if !bytes.is_ascii() => Err(invalid(
+            "x509: invalid RDNSequence: invalid attribute value: invalid IA5String",
+        )),
+        tag::NUMERIC_STRING if !bytes.iter().all(|b| b.is_ascii_digit() || *b == b' ') => Err(
+            invalid("x509: invalid RDNSequence: invalid attribute value: invalid NumericString"),
+        ),
         tag::BMP_STRING => bmp_units(bytes).map(|_| ()),
         _ => Ok(()),
     }
@@ -86,7 +90,11 @@ pub(crate) fn validate(value_tag: u8, bytes: &[u8]) -> Result<(), X509Error> {
 
 /// Decodes a string-typed value, or returns `None` for a non-string value. Strings that must
 /// be re-encoded are written into `scratch` and live as long as it.
-pub(crate) fn decode<'a>(value_tag: u8, bytes: &'a [u8], scratch: &mut Scratch<'a>) -> Result<Option<&'a str>, Error> {
+pub(crate) fn decode<'a>(
+    value_tag: u8,
+    bytes: &'a [u8],
+    scratch: &mut Scratch<'a>,
+) -> Result<Option<&'a str>, Error> {
     validate(value_tag, bytes)?;
     match value_tag {
         tag::UTF8_STRING | tag::PRINTABLE_STRING | tag::IA5_STRING | tag::NUMERIC_STRING => {
@@ -107,14 +115,18 @@ pub(crate) fn decode<'a>(value_tag: u8, bytes: &'a [u8], scratch: &mut Scratch<'
         tag::BMP_STRING => {
             let units = bmp_units(bytes)?;
             // Surrogates were rejected, so every unit is a scalar value.
-            let chars = units.map(|u| char::from_u32(u32::from(u)).unwrap_or(char::REPLACEMENT_CHARACTER));
+            let chars =
+                units.map(|u| char::from_u32(u32::from(u)).unwrap_or(char::REPLACEMENT_CHARACTER));
             encode_chars(chars, scratch).map(Some)
         }
         _ => Ok(None),
     }
 }
 
-fn encode_chars<'a>(chars: impl Iterator<Item = char> + Clone, scratch: &mut Scratch<'a>) -> Result<&'a str, Error> {
+fn encode_chars<'a>(
+    chars: impl Iterator<Item = char> + Clone,
+    scratch: &mut Scratch<'a>,
+) -> Result<&'a str, Error> {
     let len = chars.clone().map(char::len_utf8).sum();
     let out = scratch.alloc(len)?;
     let mut at = 0usize;
@@ -126,10 +138,15 @@ fn encode_chars<'a>(chars: impl Iterator<Item = char> + Clone, scratch: &mut Scr
         at += n;
     }
     let out: &'a [u8] = out;
-    core::str::from_utf8(out).map_err(|_| Error::from(invalid("x509: invalid RDNSequence: invalid attribute value")))
+    core::str::from_utf8(out).map_err(|_| {
+        Error::from(invalid(
+            "x509: invalid RDNSequence: invalid attribute value",
+        ))
+    })
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -141,21 +158,33 @@ mod tests {
 
     #[test]
     fn printable_string_allows_what_go_allows() {
-        assert_eq!(dec(tag::PRINTABLE_STRING, b"A-Z *&").unwrap().unwrap(), "A-Z *&");
+        assert_eq!(
+            dec(tag::PRINTABLE_STRING, b"A-Z *&").unwrap().unwrap(),
+            "A-Z *&"
+        );
         assert!(dec(tag::PRINTABLE_STRING, b"a@b").is_err());
         assert!(dec(tag::PRINTABLE_STRING, b"a_b").is_err());
     }
 
     #[test]
     fn t61_is_latin1() {
-        assert_eq!(dec(tag::T61_STRING, b"caf\xe9").unwrap().unwrap(), "caf\u{e9}");
+        assert_eq!(
+            dec(tag::T61_STRING, b"caf\xe9").unwrap().unwrap(),
+            "caf\u{e9}"
+        );
         assert_eq!(dec(tag::T61_STRING, b"plain").unwrap().unwrap(), "plain");
     }
 
     #[test]
     fn bmp_string_rules_match_go() {
-        assert_eq!(dec(tag::BMP_STRING, b"\x00a\x00\xe9").unwrap().unwrap(), "a\u{e9}");
-        assert_eq!(dec(tag::BMP_STRING, b"\x00a\x00\x00").unwrap().unwrap(), "a");
+        assert_eq!(
+            dec(tag::BMP_STRING, b"\x00a\x00\xe9").unwrap().unwrap(),
+            "a\u{e9}"
+        );
+        assert_eq!(
+            dec(tag::BMP_STRING, b"\x00a\x00\x00").unwrap().unwrap(),
+            "a"
+        );
         assert!(dec(tag::BMP_STRING, b"\x00a\x00").is_err());
         assert!(dec(tag::BMP_STRING, b"\xd8\x00").is_err());
         assert!(dec(tag::BMP_STRING, b"\xff\xfe").is_err());

@@ -33,7 +33,11 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
     // Both are in range by construction (1..=31, 1..=12).
-    (y, u32::try_from(m).unwrap_or(1), u32::try_from(d).unwrap_or(1))
+    (
+        y,
+        u32::try_from(m).unwrap_or(1),
+        u32::try_from(d).unwrap_or(1),
+    )
 }
 
 fn is_leap(y: i64) -> bool {
@@ -71,9 +75,10 @@ pub(crate) fn parse(tag: u8, bytes: &[u8]) -> Result<i64, X509Error> {
             let year = if yy >= 50 { 1900 + yy } else { 2000 + yy };
             (year, bytes.get(2..).ok_or(BAD)?)
         }
-        (super::reader::tag::GENERALIZED_TIME, 15) => {
-            (digits(bytes.get(..4).ok_or(BAD)?).ok_or(BAD)?, bytes.get(4..).ok_or(BAD)?)
-        }
+        (super::reader::tag::GENERALIZED_TIME, 15) => (
+            digits(bytes.get(..4).ok_or(BAD)?).ok_or(BAD)?,
+            bytes.get(4..).ok_or(BAD)?,
+        ),
         _ => return Err(BAD),
     };
     let (fields, z) = rest.split_at_checked(10).ok_or(BAD)?;
@@ -115,6 +120,7 @@ impl fmt::Display for Rfc3339 {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     extern crate std;
     use std::string::ToString;
@@ -127,7 +133,10 @@ mod tests {
         assert_eq!(parse(tag::UTC_TIME, b"700101000001Z"), Ok(1));
         assert_eq!(parse(tag::UTC_TIME, b"491231235959Z"), Ok(2_524_607_999));
         assert_eq!(parse(tag::UTC_TIME, b"500101000000Z"), Ok(-631_152_000));
-        assert_eq!(parse(tag::GENERALIZED_TIME, b"29690503000001Z"), Ok(31_536_000_001));
+        assert_eq!(
+            parse(tag::GENERALIZED_TIME, b"29690503000001Z"),
+            Ok(31_536_000_001)
+        );
     }
 
     #[test]

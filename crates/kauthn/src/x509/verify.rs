@@ -66,7 +66,10 @@ pub struct VerifyOptions {
 impl VerifyOptions {
     /// kube-apiserver's options: clientAuth, default depth.
     pub const fn client_auth() -> Self {
-        VerifyOptions { purpose: KeyPurpose::ClientAuth, max_intermediates: DEFAULT_MAX_INTERMEDIATES }
+        VerifyOptions {
+            purpose: KeyPurpose::ClientAuth,
+            max_intermediates: DEFAULT_MAX_INTERMEDIATES,
+        }
     }
 
     /// The same options requiring `purpose`.
@@ -76,7 +79,10 @@ impl VerifyOptions {
 
     /// The same options with another depth bound.
     pub const fn with_max_intermediates(self, max_intermediates: usize) -> Self {
-        VerifyOptions { max_intermediates, ..self }
+        VerifyOptions {
+            max_intermediates,
+            ..self
+        }
     }
 }
 
@@ -90,10 +96,16 @@ fn check_validity(c: &CertificateRef<'_>, now: UnixTime) -> Result<(), X509Error
     let now = now.as_secs();
     // Both bounds are inclusive (Go: `now.Before(NotBefore)` / `now.After(NotAfter)`).
     if now < c.not_before() {
-        return Err(X509Error::NotYetValid { now, not_before: c.not_before() });
+        return Err(X509Error::NotYetValid {
+            now,
+            not_before: c.not_before(),
+        });
     }
     if now > c.not_after() {
-        return Err(X509Error::Expired { now, not_after: c.not_after() });
+        return Err(X509Error::Expired {
+            now,
+            not_after: c.not_after(),
+        });
     }
     Ok(())
 }
@@ -138,7 +150,10 @@ fn algorithm_and_key<'k>(
             if bits < MIN_RSA_BITS {
                 return Err(X509Error::WeakKey);
             }
-            PublicKey::Rsa { modulus: a, exponent: issuer.bytes(issuer.ix.key_b) }
+            PublicKey::Rsa {
+                modulus: a,
+                exponent: issuer.bytes(issuer.ix.key_b),
+            }
         }
         KeyKind::EcP256 => PublicKey::EcP256(a),
         KeyKind::EcP384 => PublicKey::EcP384(a),
@@ -149,7 +164,11 @@ fn algorithm_and_key<'k>(
 
 /// Go's `isValid` for an issuer, plus the stricter rules listed in the module docs.
 /// `intermediates_below` counts the non-leaf certificates already in the path.
-fn check_issuer(c: &CertificateRef<'_>, now: UnixTime, intermediates_below: usize) -> Result<(), X509Error> {
+fn check_issuer(
+    c: &CertificateRef<'_>,
+    now: UnixTime,
+    intermediates_below: usize,
+) -> Result<(), X509Error> {
     if c.ix.unhandled_critical {
         return Err(X509Error::UnhandledCriticalExtension);
     }
@@ -157,7 +176,9 @@ fn check_issuer(c: &CertificateRef<'_>, now: UnixTime, intermediates_below: usiz
     if c.ix.name_constraints {
         return Err(X509Error::NameConstraintsUnsupported);
     }
-    let bc = c.ix.basic_constraints.ok_or(X509Error::NotAuthorizedToSign)?;
+    let bc =
+        c.ix.basic_constraints
+            .ok_or(X509Error::NotAuthorizedToSign)?;
     if !bc.ca || c.ix.key_cert_sign == Some(false) {
         return Err(X509Error::NotAuthorizedToSign);
     }
@@ -183,7 +204,11 @@ struct Search<'x, V: ?Sized> {
 }
 
 impl<'x, V: Verifier + ?Sized> Search<'x, V> {
-    fn link(&mut self, child: &CertificateRef<'x>, issuer: &CertificateRef<'x>) -> Result<bool, X509Error> {
+    fn link(
+        &mut self,
+        child: &CertificateRef<'x>,
+        issuer: &CertificateRef<'x>,
+    ) -> Result<bool, X509Error> {
         self.candidates += 1;
         if self.candidates > MAX_CANDIDATE_ISSUERS {
             return Err(X509Error::LimitExceeded(X509Limit::CandidateIssuers));
@@ -198,7 +223,11 @@ impl<'x, V: Verifier + ?Sized> Search<'x, V> {
         if self.signatures > MAX_SIGNATURE_CHECKS {
             return Err(X509Error::LimitExceeded(X509Limit::SignatureChecks));
         }
-        if self.verifier.verify(alg, &key, child.tbs(), child.bytes(child.ix.signature)).is_err() {
+        if self
+            .verifier
+            .verify(alg, &key, child.tbs(), child.bytes(child.ix.signature))
+            .is_err()
+        {
             return Ok(false);
         }
         let below = self.path.len().saturating_sub(1);
@@ -206,7 +235,8 @@ impl<'x, V: Verifier + ?Sized> Search<'x, V> {
     }
 
     fn chain_allows_purpose(&self, root: &CertificateRef<'_>) -> bool {
-        self.path.iter().all(|c| eku_allows(c, self.opts.purpose)) && eku_allows(root, self.opts.purpose)
+        self.path.iter().all(|c| eku_allows(c, self.opts.purpose))
+            && eku_allows(root, self.opts.purpose)
     }
 
     /// Extends the path ending in `child`; true when a complete, acceptable chain was found.
@@ -224,7 +254,9 @@ impl<'x, V: Verifier + ?Sized> Search<'x, V> {
         }
         let intermediates_so_far = self.path.len().saturating_sub(1);
         for i in 0..self.intermediates.len() {
-            let Some(cand) = self.intermediates.get(i).copied() else { break };
+            let Some(cand) = self.intermediates.get(i).copied() else {
+                break;
+            };
             if cand.subject() != child.issuer() {
                 continue;
             }
@@ -261,10 +293,13 @@ pub(crate) fn verify<'c, V: Verifier + ?Sized>(
         return Err(X509Error::LimitExceeded(X509Limit::PresentedCertificates));
     }
     let leaf = CertificateRef::parse(leaf_der)?;
-    let mut intermediates: heapless::Vec<CertificateRef<'c>, MAX_PRESENTED_CERTS> = heapless::Vec::new();
+    let mut intermediates: heapless::Vec<CertificateRef<'c>, MAX_PRESENTED_CERTS> =
+        heapless::Vec::new();
     for der in rest {
         let c = CertificateRef::parse(der)?;
-        intermediates.push(c).map_err(|_| X509Error::LimitExceeded(X509Limit::PresentedCertificates))?;
+        intermediates
+            .push(c)
+            .map_err(|_| X509Error::LimitExceeded(X509Limit::PresentedCertificates))?;
     }
 
     if leaf.ix.unhandled_critical {
@@ -273,7 +308,11 @@ pub(crate) fn verify<'c, V: Verifier + ?Sized>(
     check_validity(&leaf, now)?;
 
     if pool.contains(leaf.der()) {
-        return if eku_allows(&leaf, opts.purpose) { Ok(leaf) } else { Err(X509Error::IncompatibleUsage) };
+        return if eku_allows(&leaf, opts.purpose) {
+            Ok(leaf)
+        } else {
+            Err(X509Error::IncompatibleUsage)
+        };
     }
 
     let mut search = Search {

@@ -8,7 +8,13 @@
 //! `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -outform DER` then
 //! `openssl pkcs8 -topk8 -nocrypt -inform DER -outform DER` (PKCS#8). Signatures
 //! (RFC 6979 ECDSA, PKCS#1 v1.5) are deterministic, so every certificate is reproducible.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 #![allow(clippy::cast_possible_truncation, unreachable_pub, missing_docs)]
 
 use kauthn::crypto::{PublicKey, SignatureAlgorithm, SignatureError, Verifier};
@@ -28,14 +34,17 @@ impl Verifier for TestVerifier {
         use rsa::signature::Verifier as _;
         match (alg, key) {
             (
-                SignatureAlgorithm::RsaPkcs1Sha256 | SignatureAlgorithm::RsaPkcs1Sha384 | SignatureAlgorithm::RsaPkcs1Sha512,
+                SignatureAlgorithm::RsaPkcs1Sha256
+                | SignatureAlgorithm::RsaPkcs1Sha384
+                | SignatureAlgorithm::RsaPkcs1Sha512,
                 PublicKey::Rsa { modulus, exponent },
             ) => {
                 let n = rsa::BoxedUint::from_be_slice_vartime(modulus);
                 let e = rsa::BoxedUint::from_be_slice_vartime(exponent);
                 let pk = rsa::PublicKey::new_with_size_limits(n, e, 1024..=8192)
                     .map_err(|_| SignatureError::KeyRejected)?;
-                let sig = rsa::pkcs1v15::Signature::try_from(signature).map_err(|_| SignatureError::BadSignature)?;
+                let sig = rsa::pkcs1v15::Signature::try_from(signature)
+                    .map_err(|_| SignatureError::BadSignature)?;
                 let r = match alg {
                     SignatureAlgorithm::RsaPkcs1Sha256 => {
                         rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(pk).verify(message, &sig)
@@ -48,14 +57,20 @@ impl Verifier for TestVerifier {
                 r.map_err(|_| SignatureError::BadSignature)
             }
             (SignatureAlgorithm::EcdsaP256Sha256Asn1, PublicKey::EcP256(point)) => {
-                let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(|_| SignatureError::KeyRejected)?;
-                let sig = p256::ecdsa::Signature::from_der(signature).map_err(|_| SignatureError::BadSignature)?;
-                vk.verify(message, &sig).map_err(|_| SignatureError::BadSignature)
+                let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(point)
+                    .map_err(|_| SignatureError::KeyRejected)?;
+                let sig = p256::ecdsa::Signature::from_der(signature)
+                    .map_err(|_| SignatureError::BadSignature)?;
+                vk.verify(message, &sig)
+                    .map_err(|_| SignatureError::BadSignature)
             }
             (SignatureAlgorithm::EcdsaP384Sha384Asn1, PublicKey::EcP384(point)) => {
-                let vk = p384::ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(|_| SignatureError::KeyRejected)?;
-                let sig = p384::ecdsa::Signature::from_der(signature).map_err(|_| SignatureError::BadSignature)?;
-                vk.verify(message, &sig).map_err(|_| SignatureError::BadSignature)
+                let vk = p384::ecdsa::VerifyingKey::from_sec1_bytes(point)
+                    .map_err(|_| SignatureError::KeyRejected)?;
+                let sig = p384::ecdsa::Signature::from_der(signature)
+                    .map_err(|_| SignatureError::BadSignature)?;
+                vk.verify(message, &sig)
+                    .map_err(|_| SignatureError::BadSignature)
             }
             (
                 SignatureAlgorithm::RsaPkcs1Sha256
@@ -162,7 +177,10 @@ pub fn uid(s: &str) -> Attr {
 
 /// A Name with one attribute per RDN, in order.
 pub fn name(attrs: &[Attr]) -> Vec<u8> {
-    let rdns: Vec<Vec<u8>> = attrs.iter().map(|(t, v)| set(&[&seq(&[&oid(t), v])])).collect();
+    let rdns: Vec<Vec<u8>> = attrs
+        .iter()
+        .map(|(t, v)| set(&[&seq(&[&oid(t), v])]))
+        .collect();
     let refs: Vec<&[u8]> = rdns.iter().map(|v| v.as_slice()).collect();
     seq(&refs)
 }
@@ -170,7 +188,11 @@ pub fn name(attrs: &[Attr]) -> Vec<u8> {
 pub fn extension(id_ce_or_oid: &[u8], critical: bool, value: &[u8]) -> Vec<u8> {
     let id = oid(id_ce_or_oid);
     let v = octets(value);
-    if critical { seq(&[&id, &tlv(0x01, &[0xff]), &v]) } else { seq(&[&id, &v]) }
+    if critical {
+        seq(&[&id, &tlv(0x01, &[0xff]), &v])
+    } else {
+        seq(&[&id, &v])
+    }
 }
 
 pub fn basic_constraints(ca: bool, path_len: Option<u8>) -> Vec<u8> {
@@ -241,14 +263,20 @@ impl TestKey {
             TestKey::P256(k) => {
                 let point = k.verifying_key().to_sec1_point(false);
                 seq(&[
-                    &seq(&[&oid(&[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]), &oid(&[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07])]),
+                    &seq(&[
+                        &oid(&[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]),
+                        &oid(&[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]),
+                    ]),
                     &bits(point.as_bytes()),
                 ])
             }
             TestKey::P384(k) => {
                 let point = k.verifying_key().to_sec1_point(false);
                 seq(&[
-                    &seq(&[&oid(&[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]), &oid(&[0x2b, 0x81, 0x04, 0x00, 0x22])]),
+                    &seq(&[
+                        &oid(&[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]),
+                        &oid(&[0x2b, 0x81, 0x04, 0x00, 0x22]),
+                    ]),
                     &bits(point.as_bytes()),
                 ])
             }
@@ -257,7 +285,13 @@ impl TestKey {
                 let n = k.n().to_be_bytes();
                 let e = k.e().to_be_bytes();
                 let key = seq(&[&uint(&n), &uint(&e)]);
-                seq(&[&seq(&[&oid(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01]), &tlv(0x05, &[])]), &bits(&key)])
+                seq(&[
+                    &seq(&[
+                        &oid(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01]),
+                        &tlv(0x05, &[]),
+                    ]),
+                    &bits(&key),
+                ])
             }
         }
     }
@@ -267,7 +301,10 @@ impl TestKey {
         match self {
             TestKey::P256(_) => seq(&[&oid(&[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02])]),
             TestKey::P384(_) => seq(&[&oid(&[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03])]),
-            TestKey::Rsa(_) => seq(&[&oid(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b]), &tlv(0x05, &[])]),
+            TestKey::Rsa(_) => seq(&[
+                &oid(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b]),
+                &tlv(0x05, &[]),
+            ]),
         }
     }
 
@@ -342,7 +379,10 @@ impl CertBuilder {
     /// The TBSCertificate for `subject_key`, to be signed by `signer`.
     pub fn tbs(&self, subject_key: &TestKey, signer: &TestKey) -> Vec<u8> {
         let version = tlv(0xa0, &uint(&[2]));
-        let validity = seq(&[&generalized_time(&self.not_before), &generalized_time(&self.not_after)]);
+        let validity = seq(&[
+            &generalized_time(&self.not_before),
+            &generalized_time(&self.not_after),
+        ]);
         let mut parts: Vec<Vec<u8>> = vec![
             version,
             uint(&self.serial),
@@ -379,7 +419,11 @@ pub fn pem(ders: &[&[u8]]) -> String {
     let encode = |der: &[u8]| {
         let mut s = String::new();
         for chunk in der.chunks(3) {
-            let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
             let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
             for i in 0..4 {
                 if i <= chunk.len() {

@@ -39,6 +39,7 @@ mod user;
 mod x509;
 
 pub use authenticator::{Context, Header, Outcome, Request, RequestAuthenticator, TokenAuthenticator};
+pub use crypto::RustCrypto;
 pub use error::{Error, Errors, Limit, MAX_AGGREGATED_ERRORS};
 pub use scratch::Scratch;
 pub use time::{TimeError, UnixTime};

@@ -153,7 +153,7 @@ fn run_with(
     opts: VerifyOptions,
     uid: UidFromCertificate,
 ) -> Got {
-    let auth = X509Authenticator::new(pool.clone(), TestVerifier)
+    let auth = X509Authenticator::new(pool.clone(), kauthn::RustCrypto)
         .with_options(opts)
         .with_uid_mode(uid);
     let mut buf = [0u8; 1024];

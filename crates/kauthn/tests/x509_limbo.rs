@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use common::TestVerifier;
+use kauthn::crypto::Verifier;
 use kauthn::{ClientCaPool, KeyPurpose, UnixTime, VerifyOptions, verify_client_chain};
 
 fn vectors_dir() -> PathBuf {
@@ -36,7 +37,7 @@ fn pem_to_der(pem: &str) -> Vec<u8> {
 }
 
 /// Runs one case; `Ok` means the chain verified.
-fn run_case(case: &serde_json::Value) -> Result<(), String> {
+fn run_case(case: &serde_json::Value, verifier: &dyn Verifier) -> Result<(), String> {
     let trusted: Vec<&str> = case["trusted_certs"]
         .as_array()
         .unwrap()
@@ -74,7 +75,7 @@ fn run_case(case: &serde_json::Value) -> Result<(), String> {
     if let Some(depth) = case["max_chain_depth"].as_u64() {
         opts = opts.with_max_intermediates(usize::try_from(depth).unwrap());
     }
-    verify_client_chain(&pool, &chain, now, &TestVerifier, &opts)
+    verify_client_chain(&pool, &chain, now, verifier, &opts)
         .map(|_| ())
         .map_err(|e| e.to_string())
 }
@@ -98,10 +99,16 @@ fn limbo_client_relevant_cases_agree_except_for_the_listed_exceptions() {
     let (mut pass, mut fail, mut excepted) = (0, 0, 0);
     let mut unexpected = vec![];
     let mut stale = vec![];
+    let mut backend_differences = vec![];
     for case in suite["testcases"].as_array().unwrap() {
         let id = case["id"].as_str().unwrap();
         let expected_ok = case["expected_result"].as_str().unwrap() == "SUCCESS";
-        let got = run_case(case);
+        let got = run_case(case, &kauthn::RustCrypto);
+        // Differential check: the test-only verifier on the `rsa`/`p256`/`p384` crates.
+        let other = run_case(case, &TestVerifier);
+        if other.is_ok() != got.is_ok() {
+            backend_differences.push(format!("{id}: RustCrypto {got:?}, rsa/p256/p384 {other:?}"));
+        }
         let agrees = got.is_ok() == expected_ok;
         if agrees {
             pass += 1;
@@ -122,6 +129,9 @@ fn limbo_client_relevant_cases_agree_except_for_the_listed_exceptions() {
         "x509-limbo: {} cases, {pass} agree, {fail} disagree ({excepted} listed exceptions)",
         pass + fail
     );
+    for d in &backend_differences {
+        println!("verifier backends differ (key policy): {d}");
+    }
     assert!(
         unexpected.is_empty(),
         "disagreements not in limbo-exceptions.txt:\n{}",

@@ -6,6 +6,15 @@
 
 use core::fmt;
 
+mod ecdsa;
+mod rsa;
+mod rustcrypto;
+
+pub use rsa::{
+    RSA_MAX_EXPONENT_BITS, RSA_MAX_MODULUS_BITS, RSA_MIN_EXPONENT, RSA_MIN_MODULUS_BITS,
+};
+pub use rustcrypto::RustCrypto;
+
 /// A signature algorithm with all of its parameters.
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -79,7 +88,7 @@ impl fmt::Display for SignatureError {
 }
 
 #[cfg(feature = "std")]
-impl std::error::Error for SignatureError {}
+impl core::error::Error for SignatureError {}
 
 /// A signature verification backend. Implementations hash `message` themselves.
 pub trait Verifier: Send + Sync {

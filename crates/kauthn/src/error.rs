@@ -90,6 +90,8 @@ pub enum Error {
     LimitExceeded(Limit),
     /// A JWS, JWK or key file was rejected by the JOSE layer.
     Jose(crate::jose::JoseError),
+    /// An X.509 client certificate was rejected.
+    X509(crate::x509::X509Error),
 }
 
 impl fmt::Display for Error {
@@ -105,6 +107,7 @@ impl fmt::Display for Error {
             Error::BootstrapLookup => f.write_str("bootstrap token secret lookup failed"),
             Error::LimitExceeded(limit) => write!(f, "limit exceeded: {limit}"),
             Error::Jose(e) => fmt::Display::fmt(e, f),
+            Error::X509(e) => fmt::Display::fmt(e, f),
         }
     }
 }
@@ -120,6 +123,12 @@ impl From<BootstrapError> for Error {
 impl From<crate::jose::JoseError> for Error {
     fn from(e: crate::jose::JoseError) -> Self {
         Error::Jose(e)
+    }
+}
+
+impl From<crate::x509::X509Error> for Error {
+    fn from(e: crate::x509::X509Error) -> Self {
+        Error::X509(e)
     }
 }
 

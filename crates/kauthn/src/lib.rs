@@ -62,6 +62,7 @@ mod time;
 mod token_file;
 mod union;
 mod user;
+mod x509;
 
 pub use authenticator::{
     Context, Header, Outcome, Request, RequestAuthenticator, TokenAuthenticator, Verdict,
@@ -95,4 +96,11 @@ pub use union::{
 pub use user::{
     ANONYMOUS_USER, AUTHENTICATED_GROUP, Audiences, CREDENTIAL_ID_KEY, Extra, ExtraValues, Groups,
     MAX_AUDIENCES, MAX_EXTRA_VALUES, MAX_GROUPS, Response, UNAUTHENTICATED_GROUP, User,
+};
+pub use x509::{
+    CertificateIdentifier, CertificateRef, ClientCaPool, DEFAULT_MAX_INTERMEDIATES, KeyPurpose,
+    MAX_BORROWED_CA_CERTS, MAX_CANDIDATE_ISSUERS, MAX_CERTIFICATE_LEN, MAX_EXTENSIONS,
+    MAX_PRESENTED_CERTS, MAX_SERIAL_LEN, MAX_SIGNATURE_CHECKS, MIN_RSA_BITS, UidFromCertificate,
+    VerificationFailure, VerifyOptions, X509Authenticator, X509Error, X509Limit, common_name,
+    credential_id, map_subject, map_subject_into, verify_client_chain,
 };

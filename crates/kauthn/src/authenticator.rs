@@ -81,6 +81,8 @@ impl<'a> Outcome<'a> {
 
 /// What an authentication concluded; on [`Verdict::Authenticated`] the user is in the
 /// caller's [`Response`]. The three cases mirror upstream's `(response, ok, err)`.
+// The aggregate is kept inline (no heap); a few hundred bytes by design.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[must_use]
 pub enum Verdict {

@@ -4,9 +4,9 @@ use core::fmt;
 
 use crate::bootstrap::BootstrapError;
 
-/// Most errors one aggregate keeps. The kube-apiserver chain has at most eight strategies,
-/// so twice that leaves room for nested unions; further errors are counted, not kept.
-pub const MAX_AGGREGATED_ERRORS: usize = 16;
+/// Most errors one aggregate keeps. The kube-apiserver chain has at most eight strategies
+/// that can fail; further errors are counted and reported as "and N more", not kept.
+pub const MAX_AGGREGATED_ERRORS: usize = 8;
 
 /// A fixed capacity of the core. Exceeding one is reported as [`Error::LimitExceeded`] with
 /// the limit named, so an operator knows which bound a credential or configuration hit.

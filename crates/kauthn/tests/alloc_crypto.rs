@@ -2,6 +2,7 @@
 //!
 //! Keys and signatures are made first (that allocates freely); only the `verify` calls are
 //! measured.
+#![allow(clippy::std_instead_of_core)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use kauthn::RustCrypto;

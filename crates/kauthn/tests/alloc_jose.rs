@@ -2,6 +2,7 @@
 //! counting global allocator over the real backend (`kauthn::RustCrypto`). Key sets are
 //! loaded first (into a caller buffer, which needs no heap either); only `verify_jws` and the
 //! claim getters are measured.
+#![allow(clippy::std_instead_of_core)]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

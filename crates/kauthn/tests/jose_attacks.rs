@@ -1,5 +1,6 @@
 //! Named tests for the attack catalogue's J- and A- entries (and the JOSE side of C-3/C-5):
 //! each builds a hostile token or key and checks the verdict class.
+#![allow(clippy::std_instead_of_core)]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -1,5 +1,6 @@
 //! Replays every file of `../shared/vectors/corpus/jwt` through the token, JWK/JWKS and PEM
 //! entry points: each must return (any verdict) without panicking, in bounded scratch.
+#![allow(clippy::std_instead_of_core)]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

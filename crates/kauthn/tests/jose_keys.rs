@@ -1,5 +1,6 @@
 //! Key loading: PEM forms `--service-account-key-file` accepts, Kubernetes key ids, JWK
 //! checks and the owned key set.
+#![allow(clippy::std_instead_of_core)]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

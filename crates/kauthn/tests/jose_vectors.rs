@@ -5,6 +5,7 @@
 //! `tests/data/jose-deviations.txt`. HMAC and `alg: none` cases marked valid upstream are
 //! counted as *expected rejections*: kauthn has no HMAC and never accepts `none`, and such a
 //! case must be rejected as `Unsupported`. Counts are printed (`cargo test -- --nocapture`).
+#![allow(clippy::std_instead_of_core)]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -1,6 +1,7 @@
 //! Differential test: signatures made by the `rsa` crate (an independent, allocating
 //! implementation) verify with [`kauthn::RustCrypto`], and corrupted ones are rejected by both.
 //! Covers all six RSA algorithms, including SHA-384/512 for which no Wycheproof file is kept.
+#![allow(clippy::std_instead_of_core)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use kauthn::RustCrypto;

@@ -1,6 +1,7 @@
 //! Rough per-verification timings of [`kauthn::RustCrypto`]; not a benchmark (benches/ has
 //! those). Ignored by default, run with
 //! `cargo test --release -p kauthn --test verify_timing -- --ignored --nocapture`.
+#![allow(clippy::std_instead_of_core)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Instant;

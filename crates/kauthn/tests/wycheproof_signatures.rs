@@ -4,6 +4,7 @@
 //! `MissingNull`, a DigestInfo without the NULL parameters) may go either way per
 //! Wycheproof; this backend rejects them and the test asserts that choice. Every file prints
 //! how many cases ran and passed; a missing vector folder is a printed skip.
+#![allow(clippy::std_instead_of_core)]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

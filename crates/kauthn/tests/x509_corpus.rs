@@ -3,6 +3,7 @@
 //! `run_all_fuzz_files.rs` replays its corpus. PEM files are split into their blocks; other
 //! files are taken as DER. Each certificate is verified as a leaf against a generated pool,
 //! against a pool made of itself (the leaf-in-pool path) and with itself as an intermediate.
+#![allow(clippy::std_instead_of_core)]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -6,6 +6,7 @@
 //! listed, with its reason, in `tests/data/limbo-exceptions.txt` (`id: reason`), as webpki
 //! keeps `third-party/x509-limbo/exceptions.json`; an exception that no longer disagrees
 //! fails the test too, so the list stays exact.
+#![allow(clippy::std_instead_of_core)]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

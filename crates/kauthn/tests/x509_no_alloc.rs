@@ -3,6 +3,7 @@
 //! measured, signatures included (the core's `RustCrypto` backend is allocation-free).
 //!
 //! One test per binary: the allocator counts process-wide.
+#![allow(clippy::std_instead_of_core)]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

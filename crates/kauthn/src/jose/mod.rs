@@ -14,8 +14,8 @@
 //! ```
 //!
 //! Deliberate differences from upstream Go are listed where they arise: exact (not
-//! case-insensitive) member names and duplicate rejection in [`json`]; `RSA PUBLIC KEY`
-//! accepted in [`pem`]; unusable JWKs skipped in [`jwk`].
+//! case-insensitive) member names and duplicate rejection in `json`; `RSA PUBLIC KEY`
+//! accepted in `pem`; unusable JWKs skipped in `jwk`.
 
 mod alg;
 mod base64url;

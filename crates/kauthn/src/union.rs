@@ -131,16 +131,23 @@ impl<L: Deref<Target = [A]>, A: RequestAuthenticator> RequestAuthenticator for R
 /// With no request audiences the inner result passes unchanged. Otherwise the response is
 /// given the request audiences that are also in `implicit` (the server's API audiences);
 /// when none are, the inner strategy is not asked at all.
+///
+/// `L` is any list of strings: `&[&str]`, an array, or an owned `Vec<String>`.
 #[derive(Clone, Debug)]
-pub struct AudienceAgnostic<'x, T> {
-    implicit: &'x [&'x str],
+pub struct AudienceAgnostic<L, T, S = &'static str> {
+    implicit: L,
     inner: T,
+    _item: PhantomData<fn() -> S>,
 }
 
-impl<'x, T> AudienceAgnostic<'x, T> {
+impl<L: AsRef<[S]>, S: AsRef<str>, T> AudienceAgnostic<L, T, S> {
     /// Wraps `inner`, which must not return audiences itself.
-    pub const fn new(implicit: &'x [&'x str], inner: T) -> Self {
-        AudienceAgnostic { implicit, inner }
+    pub const fn new(implicit: L, inner: T) -> Self {
+        AudienceAgnostic {
+            implicit,
+            inner,
+            _item: PhantomData,
+        }
     }
 
     fn wrap<'a>(
@@ -152,7 +159,7 @@ impl<'x, T> AudienceAgnostic<'x, T> {
         if ctx.audiences.is_empty() {
             return inner(out);
         }
-        let auds = match Audiences::intersect(self.implicit, ctx.audiences) {
+        let auds = match Audiences::intersect(self.implicit.as_ref(), ctx.audiences) {
             Ok(a) => a,
             Err(e) => return Verdict::rejected(e),
         };
@@ -172,7 +179,9 @@ impl<'x, T> AudienceAgnostic<'x, T> {
     }
 }
 
-impl<T: TokenAuthenticator> TokenAuthenticator for AudienceAgnostic<'_, T> {
+impl<L: AsRef<[S]>, S: AsRef<str>, T: TokenAuthenticator> TokenAuthenticator
+    for AudienceAgnostic<L, T, S>
+{
     fn authenticate_token_into<'a>(
         &'a self,
         token: &'a [u8],
@@ -186,7 +195,9 @@ impl<T: TokenAuthenticator> TokenAuthenticator for AudienceAgnostic<'_, T> {
     }
 }
 
-impl<T: RequestAuthenticator> RequestAuthenticator for AudienceAgnostic<'_, T> {
+impl<L: AsRef<[S]>, S: AsRef<str>, T: RequestAuthenticator> RequestAuthenticator
+    for AudienceAgnostic<L, T, S>
+{
     fn authenticate_request_into<'a>(
         &'a self,
         req: &Request<'a>,
@@ -264,23 +275,28 @@ impl<T: RequestAuthenticator> RequestAuthenticator for AuthenticatedGroupAdder<T
 
 /// Upstream `GroupAdder`/`TokenGroupAdder`: appends fixed groups after the user's own.
 #[derive(Clone, Debug)]
-pub struct GroupAdder<'x, T> {
-    groups: &'x [&'x str],
+pub struct GroupAdder<L, T, S = &'static str> {
+    groups: L,
     inner: T,
+    _item: PhantomData<fn() -> S>,
 }
 
-impl<'x, T> GroupAdder<'x, T> {
+impl<L: AsRef<[S]>, S: AsRef<str>, T> GroupAdder<L, T, S> {
     /// Wraps `inner`, appending `groups` to every authenticated user.
-    pub const fn new(groups: &'x [&'x str], inner: T) -> Self {
-        GroupAdder { groups, inner }
+    pub const fn new(groups: L, inner: T) -> Self {
+        GroupAdder {
+            groups,
+            inner,
+            _item: PhantomData,
+        }
     }
 
     fn add<'a>(&'a self, v: Verdict, out: &mut Response<'a>) -> Verdict {
         if v != Verdict::Authenticated {
             return v;
         }
-        for g in self.groups {
-            if let Err(e) = out.user.groups.push(g) {
+        for g in self.groups.as_ref() {
+            if let Err(e) = out.user.groups.push(g.as_ref()) {
                 return Verdict::rejected(e);
             }
         }
@@ -288,7 +304,9 @@ impl<'x, T> GroupAdder<'x, T> {
     }
 }
 
-impl<T: TokenAuthenticator> TokenAuthenticator for GroupAdder<'_, T> {
+impl<L: AsRef<[S]>, S: AsRef<str>, T: TokenAuthenticator> TokenAuthenticator
+    for GroupAdder<L, T, S>
+{
     fn authenticate_token_into<'a>(
         &'a self,
         token: &'a [u8],
@@ -301,7 +319,9 @@ impl<T: TokenAuthenticator> TokenAuthenticator for GroupAdder<'_, T> {
     }
 }
 
-impl<T: RequestAuthenticator> RequestAuthenticator for GroupAdder<'_, T> {
+impl<L: AsRef<[S]>, S: AsRef<str>, T: RequestAuthenticator> RequestAuthenticator
+    for GroupAdder<L, T, S>
+{
     fn authenticate_request_into<'a>(
         &'a self,
         req: &Request<'a>,
@@ -321,24 +341,39 @@ impl<T: RequestAuthenticator> RequestAuthenticator for GroupAdder<'_, T> {
 /// no prefix or trailing-slash match) are anonymous; others are "not mine". Place it after
 /// the other strategies in a fail-on-error union, as kube-apiserver does, so a bad
 /// credential is an error rather than anonymous.
-#[derive(Clone, Debug, Default)]
-pub struct Anonymous<'x> {
-    paths: &'x [&'x str],
+#[derive(Clone, Debug)]
+pub struct Anonymous<L = &'static [&'static str], S = &'static str> {
+    paths: L,
+    _item: PhantomData<fn() -> S>,
 }
 
-impl<'x> Anonymous<'x> {
+impl Anonymous {
     /// Anonymous for every path.
     pub const fn new() -> Self {
-        Anonymous { paths: &[] }
-    }
-
-    /// Anonymous only for these exact paths (`anonymous.conditions[].path`).
-    pub const fn with_paths(paths: &'x [&'x str]) -> Self {
-        Anonymous { paths }
+        Anonymous {
+            paths: &[],
+            _item: PhantomData,
+        }
     }
 }
 
-impl RequestAuthenticator for Anonymous<'_> {
+impl Default for Anonymous {
+    fn default() -> Self {
+        Anonymous::new()
+    }
+}
+
+impl<L: AsRef<[S]>, S: AsRef<str>> Anonymous<L, S> {
+    /// Anonymous only for these exact paths (`anonymous.conditions[].path`).
+    pub const fn with_paths(paths: L) -> Self {
+        Anonymous {
+            paths,
+            _item: PhantomData,
+        }
+    }
+}
+
+impl<L: AsRef<[S]>, S: AsRef<str>> RequestAuthenticator for Anonymous<L, S> {
     fn authenticate_request_into<'a>(
         &'a self,
         req: &Request<'a>,
@@ -346,7 +381,8 @@ impl RequestAuthenticator for Anonymous<'_> {
         _scratch: &mut Scratch<'a>,
         out: &mut Response<'a>,
     ) -> Verdict {
-        if !self.paths.is_empty() && !self.paths.contains(&req.path) {
+        let paths = self.paths.as_ref();
+        if !paths.is_empty() && !paths.iter().any(|p| p.as_ref() == req.path) {
             return Verdict::NotMine(None);
         }
         out.clear();

@@ -299,10 +299,10 @@ impl<'a> Audiences<'a> {
 
     /// Upstream `Audiences.Intersect`: the elements of `target`, in `target`'s order and with
     /// its duplicates, that are present in `implicit`.
-    pub fn intersect(implicit: &[&str], target: &[&'a str]) -> Result<Self, Error> {
+    pub fn intersect<S: AsRef<str>>(implicit: &[S], target: &[&'a str]) -> Result<Self, Error> {
         let mut out = Audiences::new();
         for t in target {
-            if implicit.iter().any(|i| i == t) {
+            if implicit.iter().any(|i| i.as_ref() == *t) {
                 out.push(t)?;
             }
         }

@@ -162,6 +162,17 @@ impl<T: BootstrapSecretStore + ?Sized> BootstrapSecretStore for &T {
     }
 }
 
+#[cfg(feature = "alloc")]
+impl<T: BootstrapSecretStore + ?Sized> BootstrapSecretStore for alloc::sync::Arc<T> {
+    fn with_secret(
+        &self,
+        token_id: &str,
+        f: &mut dyn FnMut(&BootstrapSecret<'_>),
+    ) -> Result<bool, LookupError> {
+        (**self).with_secret(token_id, f)
+    }
+}
+
 impl BootstrapSecretStore for [BootstrapSecret<'_>] {
     fn with_secret(
         &self,

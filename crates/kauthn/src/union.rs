@@ -429,3 +429,34 @@ mod boxed {
         }
     }
 }
+
+#[cfg(feature = "alloc")]
+mod shared {
+    use alloc::sync::Arc;
+
+    use super::*;
+
+    impl<T: TokenAuthenticator + ?Sized> TokenAuthenticator for Arc<T> {
+        fn authenticate_token_into<'a>(
+            &'a self,
+            token: &'a [u8],
+            ctx: &Context<'a>,
+            scratch: &mut Scratch<'a>,
+            out: &mut Response<'a>,
+        ) -> Verdict {
+            (**self).authenticate_token_into(token, ctx, scratch, out)
+        }
+    }
+
+    impl<T: RequestAuthenticator + ?Sized> RequestAuthenticator for Arc<T> {
+        fn authenticate_request_into<'a>(
+            &'a self,
+            req: &Request<'a>,
+            ctx: &Context<'a>,
+            scratch: &mut Scratch<'a>,
+            out: &mut Response<'a>,
+        ) -> Verdict {
+            (**self).authenticate_request_into(req, ctx, scratch, out)
+        }
+    }
+}

@@ -1,0 +1,3 @@
+module kauthn.dev/kauthn
+
+go 1.19

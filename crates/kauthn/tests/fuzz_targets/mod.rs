@@ -1,0 +1,235 @@
+//! The fuzz harnesses, shared by the cargo-fuzz targets in `fuzz/fuzz_targets/` and the
+//! replay test `tests/fuzz_replay.rs`, so every corpus and crash file is also an ordinary
+//! test. Each harness must never panic, whatever the input; results are exercised (user
+//! fields read, errors formatted) so lazily computed paths run too.
+#![allow(dead_code, missing_docs, unreachable_pub, clippy::std_instead_of_core)]
+
+use core::fmt::Write as _;
+
+use kauthn::jose::{AlgorithmSet, OwnedKeySet};
+use kauthn::{
+    BearerToken, BootstrapSecret, BootstrapTokenAuthenticator, ClientCaPool, Context, Header,
+    Outcome, OwnedTokenFile, Request, RequestAuthenticator, Response, RustCrypto, Scratch,
+    TokenAuthenticator, UnixTime, VerifyOptions, X509Authenticator, extract_bearer_token,
+};
+
+const NOW: i64 = 1_800_000_000;
+
+/// Names of every harness, as `fuzz/fuzz_targets/<name>.rs` and corpus folders use them.
+pub const TARGETS: &[&str] = &[
+    "token_file",
+    "bootstrap_secret",
+    "bearer_header",
+    "jws",
+    "jwk",
+    "pem_keys",
+    "x509_chain",
+];
+
+/// Runs harness `name` on `data`.
+pub fn run(name: &str, data: &[u8]) {
+    match name {
+        "token_file" => token_file(data),
+        "bootstrap_secret" => bootstrap_secret(data),
+        "bearer_header" => bearer_header(data),
+        "jws" => jws(data),
+        "jwk" => jwk(data),
+        "pem_keys" => pem_keys(data),
+        "x509_chain" => x509_chain(data),
+        _ => {}
+    }
+}
+
+fn sink(o: &Outcome<'_>) -> usize {
+    let mut s = String::new();
+    match o {
+        Outcome::Authenticated(r) => touch(r),
+        Outcome::NotMine(e) => {
+            let _ = write!(s, "{e:?}");
+            s.len()
+        }
+        Outcome::Rejected(e) => {
+            let _ = write!(s, "{e} {e:?}");
+            s.len()
+        }
+    }
+}
+
+fn touch(r: &Response<'_>) -> usize {
+    let u = &r.user;
+    let mut n = u.name.len() + u.uid.len() + u.groups.iter().map(str::len).sum::<usize>();
+    for (k, v) in u.extra.iter() {
+        n += k.len() + v.iter().map(str::len).sum::<usize>();
+    }
+    n + r.audiences.len()
+}
+
+/// The token file loader, then lookups of the first field of each line.
+pub fn token_file(data: &[u8]) {
+    let Ok(file) = OwnedTokenFile::parse(data.to_vec()) else {
+        return;
+    };
+    let ctx = Context::at(UnixTime::from_secs(NOW));
+    for line in data.split(|b| *b == b'\n').take(64) {
+        let token = line.split(|b| *b == b',').next().unwrap_or_default();
+        let mut buf = [0u8; 4096];
+        let mut s = Scratch::new(&mut buf);
+        let o = file.authenticate_token(token, &ctx, &mut s);
+        sink(&o);
+    }
+}
+
+/// A bootstrap Secret whose fields come from the input (split on 0xff), then the token
+/// that the first field names.
+pub fn bootstrap_secret(data: &[u8]) {
+    let mut parts = data.split(|b| *b == 0xff);
+    let token = parts.next().unwrap_or_default();
+    let name = parts
+        .next()
+        .and_then(|n| core::str::from_utf8(n).ok())
+        .unwrap_or("bootstrap-token-abcdef");
+    let secret = BootstrapSecret {
+        namespace: "kube-system",
+        name,
+        type_: "bootstrap.kubernetes.io/token",
+        has_data: true,
+        token_id: parts.next(),
+        token_secret: parts.next(),
+        expiration: parts.next(),
+        usage_bootstrap_authentication: parts.next(),
+        auth_extra_groups: parts.next(),
+        deleting: false,
+    };
+    let secrets = [secret];
+    let a = BootstrapTokenAuthenticator::new(&secrets[..]);
+    let mut buf = [0u8; 16 * 1024];
+    let mut s = Scratch::new(&mut buf);
+    let o = a.authenticate_token(token, &Context::at(UnixTime::from_secs(NOW)), &mut s);
+    sink(&o);
+}
+
+/// Authorization header parsing, and the bearer authenticator over a small token file.
+pub fn bearer_header(data: &[u8]) {
+    let _ = extract_bearer_token(data);
+    let Ok(file) = OwnedTokenFile::parse("tok,user,uid,\"a,b\"\n") else {
+        return;
+    };
+    let bearer = BearerToken::new(&file);
+    let headers = [Header {
+        name: "Authorization",
+        value: data,
+    }];
+    let req = Request {
+        headers: &headers,
+        path: "/",
+        client_chain: &[],
+    };
+    let mut buf = [0u8; 1024];
+    let mut s = Scratch::new(&mut buf);
+    let o = bearer.authenticate_request(&req, &Context::at(UnixTime::from_secs(NOW)), &mut s);
+    sink(&o);
+}
+
+fn keys() -> OwnedKeySet {
+    let mut set = OwnedKeySet::new();
+    let _ = set.add_pem(include_bytes!("../data/k8s-rsa-public.pem"));
+    let _ = set.add_pem(include_bytes!("../data/k8s-ec-public.pem"));
+    set
+}
+
+/// A compact JWS verified against fixed RSA and EC keys, with its claims walked.
+pub fn jws(data: &[u8]) {
+    let keys = keys();
+    let mut buf = vec![0u8; 128 * 1024];
+    let mut s = Scratch::new(&mut buf);
+    match kauthn::verify_jws(data, &keys, AlgorithmSet::ALL, &RustCrypto, &mut s) {
+        Ok(v) => {
+            let c = &v.claims;
+            let _ = c.get_str("iss");
+            let _ = c.get_str("sub");
+            let _ = c.get_audiences();
+            let _ = c.get_numeric_date("exp");
+            let _ = c.get_object("kubernetes.io");
+        }
+        Err(e) => {
+            let _ = format!("{e} {e:?}");
+        }
+    }
+    let mut buf = vec![0u8; 128 * 1024];
+    let mut s = Scratch::new(&mut buf);
+    let _ = kauthn::jose::UnverifiedJws::parse(data, &mut s);
+}
+
+/// A JWK or JWK Set.
+pub fn jwk(data: &[u8]) {
+    let mut set = OwnedKeySet::new();
+    match set.add_jwks(data) {
+        Ok(r) => {
+            let _ = format!("{r:?} {}", set.len());
+        }
+        Err(e) => {
+            let _ = format!("{e}");
+        }
+    }
+}
+
+/// PEM as service-account keys and as a client CA bundle.
+pub fn pem_keys(data: &[u8]) {
+    let mut set = OwnedKeySet::new();
+    let _ = set.add_pem(data);
+    if let Ok(pool) = ClientCaPool::from_pem(data) {
+        let _ = format!("{pool:?}");
+    }
+}
+
+fn pool() -> Option<ClientCaPool<'static>> {
+    ClientCaPool::from_pem(include_bytes!("../../../../bindings/c/testdata/ca.pem")).ok()
+}
+
+/// Input split into DER certificates (two-byte big-endian length prefixes; a bare input is
+/// one certificate), verified and mapped against a fixed pool, and as its own pool.
+pub fn x509_chain(data: &[u8]) {
+    let mut certs: Vec<&[u8]> = Vec::new();
+    let mut rest = data;
+    while rest.len() >= 2 && certs.len() < 8 {
+        let n = usize::from(u16::from_be_bytes([rest[0], rest[1]]));
+        if n == 0 || rest.len() < 2 + n {
+            break;
+        }
+        certs.push(&rest[2..2 + n]);
+        rest = &rest[2 + n..];
+    }
+    if certs.is_empty() {
+        certs.push(data);
+    }
+    let ctx = Context::at(UnixTime::from_secs(NOW));
+    if let Some(pool) = pool() {
+        let a = X509Authenticator::new(pool, RustCrypto);
+        let req = Request {
+            headers: &[],
+            path: "/",
+            client_chain: &certs,
+        };
+        let mut buf = [0u8; 16 * 1024];
+        let mut s = Scratch::new(&mut buf);
+        sink(&a.authenticate_request(&req, &ctx, &mut s));
+    }
+    if let Ok(own) = ClientCaPool::from_der(&certs) {
+        let _ = kauthn::verify_client_chain(
+            &own,
+            &certs,
+            ctx.now,
+            &RustCrypto,
+            &VerifyOptions::client_auth(),
+        );
+        let a = X509Authenticator::new(own, RustCrypto);
+        let req = Request {
+            headers: &[],
+            path: "/",
+            client_chain: &certs,
+        };
+        let mut buf = [0u8; 16 * 1024];
+        let mut s = Scratch::new(&mut buf);
+        sink(&a.authenticate_request(&req, &ctx, &mut s));
+    }
+}

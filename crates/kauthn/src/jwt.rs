@@ -11,6 +11,24 @@ use crate::error::Error;
 use crate::jose::{self, JoseError, JsonObject, JsonValue, NumericDate};
 use crate::scratch::Scratch;
 
+/// Why an authenticator did not authenticate: a small stand-in for [`Verdict`]'s failure
+/// variants (whose error aggregate is a few hundred bytes) on internal paths.
+pub(crate) enum Fail {
+    /// Upstream's "not mine", with the reason for logs.
+    NotMine(Option<Error>),
+    /// Upstream's error.
+    Reject(Error),
+}
+
+impl From<Fail> for crate::authenticator::Verdict {
+    fn from(f: Fail) -> Self {
+        match f {
+            Fail::NotMine(e) => crate::authenticator::Verdict::NotMine(e),
+            Fail::Reject(e) => crate::authenticator::Verdict::rejected(e),
+        }
+    }
+}
+
 /// A compact token whose payload was decoded and parsed, with the issuer it claims. Nothing
 /// in it is verified yet.
 #[derive(Clone, Copy, Debug)]

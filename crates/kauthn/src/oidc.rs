@@ -62,7 +62,7 @@ use crate::jose::{
     Algorithm, AlgorithmSet, ClaimError, JoseError, JsonObject, JsonType, JsonValue, KeySource,
     NumericDate, Unsupported, UnverifiedJws,
 };
-use crate::jwt::{GoTime, peek_issuer};
+use crate::jwt::{Fail, GoTime, peek_issuer};
 use crate::scratch::Scratch;
 use crate::time::UnixTime;
 use crate::user::{CREDENTIAL_ID_KEY, MAX_AUDIENCES, Response};
@@ -639,11 +639,11 @@ impl<P, S: AsRef<str>, V> fmt::Display for Explained<'_, P, S, V> {
     }
 }
 
-fn oidc(e: OidcError) -> Verdict {
-    Verdict::rejected(Error::Oidc(e))
+fn oidc(e: OidcError) -> Fail {
+    Fail::Reject(Error::Oidc(e))
 }
 
-fn unmarshal(e: JoseError) -> Verdict {
+fn unmarshal(e: JoseError) -> Fail {
     oidc(OidcError::UnmarshalClaims(e))
 }
 
@@ -774,15 +774,15 @@ where
         ctx: &Context<'a>,
         scratch: &mut Scratch<'a>,
         out: &mut Response<'a>,
-    ) -> Result<(), Verdict> {
-        let peeked = peek_issuer(token, scratch).map_err(Verdict::NotMine)?;
+    ) -> Result<(), Fail> {
+        let peeked = peek_issuer(token, scratch).map_err(Fail::NotMine)?;
         let iss = if peeked.iss == GOOGLE_ISSUER_WITHOUT_SCHEME {
             GOOGLE_ISSUER
         } else {
             peeked.iss
         };
         if iss != self.issuer.as_ref() {
-            return Err(Verdict::NotMine(None));
+            return Err(Fail::NotMine(None));
         }
         let allowed = self.algorithms;
         let jws = match UnverifiedJws::parse(token, scratch) {
@@ -854,7 +854,7 @@ where
 
         out.clear();
         self.map_claims(&claims, &id, scratch, out)
-            .map_err(Verdict::rejected)?;
+            .map_err(Fail::Reject)?;
         out.expires_at = Some(UnixTime::from_secs(exp.saturating_add(1)));
         Ok(())
     }
@@ -977,7 +977,7 @@ where
     ) -> Verdict {
         match self.authenticate(token, ctx, scratch, out) {
             Ok(()) => Verdict::Authenticated,
-            Err(v) => v,
+            Err(f) => f.into(),
         }
     }
 }

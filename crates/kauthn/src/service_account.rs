@@ -43,7 +43,7 @@ use crate::authenticator::{Context, TokenAuthenticator, Verdict};
 use crate::crypto::{RustCrypto, Verifier};
 use crate::error::{Error, Limit};
 use crate::jose::{AlgorithmSet, JoseError, JsonObject, KeySource, StrList, UnverifiedJws};
-use crate::jwt::{date_or_none, object_or_none, peek_issuer, str_or_empty};
+use crate::jwt::{Fail, date_or_none, object_or_none, peek_issuer, str_or_empty};
 use crate::scratch::Scratch;
 use crate::time::UnixTime;
 use crate::user::{CREDENTIAL_ID_KEY, MAX_AUDIENCES, Response};
@@ -714,20 +714,20 @@ where
         ctx: &Context<'a>,
         scratch: &mut Scratch<'a>,
         out: &mut Response<'a>,
-    ) -> Result<(), Verdict> {
-        let peeked = peek_issuer(token, scratch).map_err(Verdict::NotMine)?;
+    ) -> Result<(), Fail> {
+        let peeked = peek_issuer(token, scratch).map_err(Fail::NotMine)?;
         if !self.is_issuer(peeked.iss) {
-            return Err(Verdict::NotMine(None));
+            return Err(Fail::NotMine(None));
         }
         let jws = match UnverifiedJws::parse(token, scratch) {
             Ok(j) => j,
-            Err(e @ JoseError::Malformed(_)) => return Err(Verdict::NotMine(Some(e.into()))),
-            Err(e) => return Err(Verdict::rejected(e.into())),
+            Err(e @ JoseError::Malformed(_)) => return Err(Fail::NotMine(Some(e.into()))),
+            Err(e) => return Err(Fail::Reject(e.into())),
         };
         let no_keys = self.keys.key_count() == 0;
         jws.verify(&self.keys, AlgorithmSet::ALL, &self.verifier)
-            .map_err(|e| Verdict::rejected(verify_error(e, no_keys)))?;
-        let r = |e: Error| Verdict::rejected(e);
+            .map_err(|e| Fail::Reject(verify_error(e, no_keys)))?;
+        let r = Fail::Reject;
         let claims = peeked.claims;
 
         // Public claims are decoded (and so type-checked) as go-jose's jwt.Claims does.
@@ -830,7 +830,7 @@ where
     ) -> Verdict {
         match self.authenticate(token, ctx, scratch, out) {
             Ok(()) => Verdict::Authenticated,
-            Err(v) => v,
+            Err(f) => f.into(),
         }
     }
 }

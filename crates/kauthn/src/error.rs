@@ -92,6 +92,10 @@ pub enum Error {
     Jose(crate::jose::JoseError),
     /// An X.509 client certificate was rejected.
     X509(crate::x509::X509Error),
+    /// A service-account token was rejected.
+    ServiceAccount(crate::service_account::ServiceAccountError),
+    /// An OIDC / JWT-authenticator token was rejected.
+    Oidc(crate::oidc::OidcError),
 }
 
 impl fmt::Display for Error {
@@ -108,6 +112,8 @@ impl fmt::Display for Error {
             Error::LimitExceeded(limit) => write!(f, "limit exceeded: {limit}"),
             Error::Jose(e) => fmt::Display::fmt(e, f),
             Error::X509(e) => fmt::Display::fmt(e, f),
+            Error::ServiceAccount(e) => fmt::Display::fmt(e, f),
+            Error::Oidc(e) => fmt::Display::fmt(e, f),
         }
     }
 }
@@ -129,6 +135,18 @@ impl From<crate::jose::JoseError> for Error {
 impl From<crate::x509::X509Error> for Error {
     fn from(e: crate::x509::X509Error) -> Self {
         Error::X509(e)
+    }
+}
+
+impl From<crate::service_account::ServiceAccountError> for Error {
+    fn from(e: crate::service_account::ServiceAccountError) -> Self {
+        Error::ServiceAccount(e)
+    }
+}
+
+impl From<crate::oidc::OidcError> for Error {
+    fn from(e: crate::oidc::OidcError) -> Self {
+        Error::Oidc(e)
     }
 }
 

@@ -57,7 +57,10 @@ mod cache;
 pub mod crypto;
 mod error;
 pub mod jose;
+mod jwt;
+pub mod oidc;
 mod scratch;
+mod service_account;
 mod time;
 mod token_file;
 mod union;
@@ -83,7 +86,18 @@ pub use cache::{
 pub use crypto::RustCrypto;
 pub use error::{Error, Errors, Limit, MAX_AGGREGATED_ERRORS};
 pub use jose::{JoseError, verify_jws};
+pub use oidc::{JwksProvider, JwtAuthenticator, OidcError};
 pub use scratch::Scratch;
+pub use service_account::{
+    ALL_SERVICE_ACCOUNTS_GROUP, LEEWAY_SECS as SERVICE_ACCOUNT_LEEWAY_SECS,
+    LEGACY_ISSUER as SERVICE_ACCOUNT_LEGACY_ISSUER, LEGACY_TOKEN_INVALID_SINCE_LABEL,
+    LookupFailed as ServiceAccountLookupFailed, MAX_ISSUERS,
+    NAMESPACE_GROUP_PREFIX as SERVICE_ACCOUNT_NAMESPACE_GROUP_PREFIX, NODE_NAME_KEY, NODE_UID_KEY,
+    NoLookup, ObjectKind, ObjectMeta, ObjectRef, POD_NAME_KEY, POD_UID_KEY,
+    ServiceAccountAuthenticator, ServiceAccountError, ServiceAccountLookup,
+    USER_PREFIX as SERVICE_ACCOUNT_USER_PREFIX, is_dns1123_label, is_dns1123_subdomain,
+    split_username as split_service_account_username,
+};
 pub use time::{TimeError, UnixTime};
 #[cfg(feature = "alloc")]
 pub use token_file::OwnedTokenFile;

@@ -92,6 +92,11 @@ pub enum Error {
     Jose(crate::jose::JoseError),
     /// An X.509 client certificate was rejected.
     X509(crate::x509::X509Error),
+    /// The TokenReview webhook failed, answered malformed JSON, or denied the token with a
+    /// message.
+    Webhook(crate::webhook::WebhookError),
+    /// The authenticating proxy's name or headers were rejected.
+    RequestHeader(crate::request_header::RequestHeaderError),
 }
 
 impl fmt::Display for Error {
@@ -108,6 +113,8 @@ impl fmt::Display for Error {
             Error::LimitExceeded(limit) => write!(f, "limit exceeded: {limit}"),
             Error::Jose(e) => fmt::Display::fmt(e, f),
             Error::X509(e) => fmt::Display::fmt(e, f),
+            Error::Webhook(e) => fmt::Display::fmt(e, f),
+            Error::RequestHeader(e) => fmt::Display::fmt(e, f),
         }
     }
 }

@@ -132,11 +132,17 @@ impl<'c> RequestHeaderConfig<'c> {
     /// True when a request header called `name` is one this configuration authenticates
     /// from: a username, UID or group header, or a name under an extra prefix (compared
     /// ASCII case-insensitively). Such headers are removed after success.
+    /// Empty names and prefixes (which [`Self::validate`] refuses) match nothing.
     pub fn must_strip(&self, name: &str) -> bool {
-        header_lists(self).any(|h| name.eq_ignore_ascii_case(h.trim()))
+        let configured = |h: &&str| !h.trim().is_empty();
+        header_lists(self)
+            .filter(configured)
+            .any(|h| name.eq_ignore_ascii_case(h.trim()))
             || self
                 .extra_header_prefixes
                 .iter()
+                .copied()
+                .filter(configured)
                 .any(|p| has_prefix_ignore_case(name, p.trim()))
     }
 }

@@ -713,6 +713,30 @@ pub struct Review<'a> {
 
 /// kube-apiserver's webhook token authenticator (`--authentication-token-webhook-config-file`).
 ///
+/// ```
+/// use kauthn::{
+///     Context, Scratch, TokenAuthenticator, TokenReviewVersion, TransportError, UnixTime,
+///     WebhookTokenAuthenticator, WebhookTransport,
+/// };
+///
+/// /// The embedder's HTTP client (here: a canned answer).
+/// struct Client;
+/// impl WebhookTransport for Client {
+///     fn post(&self, _body: &[u8], response: &mut [u8]) -> Result<usize, TransportError> {
+///         let answer = br#"{"status":{"authenticated":true,"user":{"username":"jane"}}}"#;
+///         let dst = response.get_mut(..answer.len()).ok_or(TransportError::ResponseTooLarge)?;
+///         dst.copy_from_slice(answer);
+///         Ok(answer.len())
+///     }
+/// }
+///
+/// let webhook = WebhookTokenAuthenticator::new(Client, TokenReviewVersion::V1);
+/// let mut buf = [0u8; 4096];
+/// let ctx = Context::at(UnixTime::from_secs(1_800_000_000));
+/// let outcome = webhook.authenticate_token(b"opaque-token", &ctx, &mut Scratch::new(&mut buf));
+/// assert_eq!(outcome.into_response().map(|r| r.user.name), Some("jane"));
+/// ```
+///
 /// Each call borrows the free space of the caller's [`Scratch`]: the request body is written
 /// at its end for the duration of the call, the response body at its start and kept (the
 /// user borrows from it), and escaped strings after that. Size the scratch for the token

@@ -983,3 +983,15 @@ fn a_scratch_too_small_for_decoded_keys_is_a_named_limit() {
     );
     assert_eq!(out.user.name, "", "a rejection leaves no user behind");
 }
+
+#[test]
+fn an_unvalidated_empty_prefix_strips_nothing() {
+    let c = RequestHeaderConfig {
+        username_headers: &[""],
+        extra_header_prefixes: &[" "],
+        ..NONE
+    };
+    assert!(c.validate().is_err());
+    assert!(!c.must_strip("Accept"));
+    assert!(!c.must_strip(""));
+}

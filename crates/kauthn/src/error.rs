@@ -96,6 +96,11 @@ pub enum Error {
     ServiceAccount(crate::service_account::ServiceAccountError),
     /// An OIDC / JWT-authenticator token was rejected.
     Oidc(crate::oidc::OidcError),
+    /// The TokenReview webhook failed, answered malformed JSON, or denied the token with a
+    /// message.
+    Webhook(crate::webhook::WebhookError),
+    /// The authenticating proxy's name or headers were rejected.
+    RequestHeader(crate::request_header::RequestHeaderError),
 }
 
 impl fmt::Display for Error {
@@ -114,6 +119,8 @@ impl fmt::Display for Error {
             Error::X509(e) => fmt::Display::fmt(e, f),
             Error::ServiceAccount(e) => fmt::Display::fmt(e, f),
             Error::Oidc(e) => fmt::Display::fmt(e, f),
+            Error::Webhook(e) => fmt::Display::fmt(e, f),
+            Error::RequestHeader(e) => fmt::Display::fmt(e, f),
         }
     }
 }

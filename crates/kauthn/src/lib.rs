@@ -59,12 +59,14 @@ mod error;
 pub mod jose;
 mod jwt;
 pub mod oidc;
+mod request_header;
 mod scratch;
 mod service_account;
 mod time;
 mod token_file;
 mod union;
 mod user;
+mod webhook;
 mod x509;
 
 pub use authenticator::{
@@ -87,6 +89,10 @@ pub use crypto::RustCrypto;
 pub use error::{Error, Errors, Limit, MAX_AGGREGATED_ERRORS};
 pub use jose::{JoseError, verify_jws};
 pub use oidc::{JwksProvider, JwtAuthenticator, OidcError};
+pub use request_header::{
+    EmptyHeaderName, HeaderRole, RequestHeaderAuthenticator, RequestHeaderConfig,
+    RequestHeaderError, strip_after_authentication,
+};
 pub use scratch::Scratch;
 pub use service_account::{
     ALL_SERVICE_ACCOUNTS_GROUP, LEEWAY_SECS as SERVICE_ACCOUNT_LEEWAY_SECS,
@@ -110,6 +116,12 @@ pub use union::{
 pub use user::{
     ANONYMOUS_USER, AUTHENTICATED_GROUP, Audiences, CREDENTIAL_ID_KEY, Extra, ExtraValues, Groups,
     MAX_AUDIENCES, MAX_EXTRA_VALUES, MAX_GROUPS, Response, UNAUTHENTICATED_GROUP, User,
+};
+pub use webhook::{
+    MESSAGE_EXCERPT_LEN, MessageExcerpt, Review, ReviewField, ReviewStatus, TOKEN_REVIEW_GROUP,
+    TOKEN_REVIEW_KIND, TokenReviewVersion, TransportError, UnsupportedWebhookVersion, WebhookError,
+    WebhookTokenAuthenticator, WebhookTransport, decode_token_review, encode_token_review,
+    token_review_len,
 };
 pub use x509::{
     CertificateIdentifier, CertificateRef, ClientCaPool, DEFAULT_MAX_INTERMEDIATES, KeyPurpose,

@@ -75,8 +75,9 @@ pub const MAX_REQUIRED_CLAIMS: usize = 16;
 /// Google's issuer as its ID tokens spell it; go-oidc reads it as `https://accounts.google.com`.
 pub const GOOGLE_ISSUER_WITHOUT_SCHEME: &str = "accounts.google.com";
 const GOOGLE_ISSUER: &str = "https://accounts.google.com";
-// Go's zero time.Time, which go-oidc reports as the expiry of a token without `exp`.
-const GO_ZERO_TIME: i64 = -62_135_596_800;
+/// Go's zero `time.Time` in Unix seconds, which go-oidc reports as the expiry of a token
+/// without `exp`.
+pub const GO_ZERO_TIME: i64 = -62_135_596_800;
 
 /// A claim an error is about.
 #[non_exhaustive]
@@ -113,15 +114,18 @@ pub enum OidcError {
     AudienceNotInSet,
     /// `exp < now`, or no `exp` (`None`).
     Expired {
-        /// The token's `exp`, in Unix seconds.
-        expiry: Option<i64>,
+        /// The token's `exp`, in Unix seconds; Go's zero time (`0001-01-01T00:00:00Z`,
+        /// [`GO_ZERO_TIME`]) when the token has none, as go-oidc reports it. Not an
+        /// `Option`, so `Error` stays 24 bytes.
+        expiry: i64,
     },
     /// `now + 60s < nbf`.
     NotYetValid {
-        /// The verification time.
-        now: i64,
         /// The token's `nbf`.
         nbf: i64,
+        /// How far `nbf` is ahead of the verification time, in seconds (saturating). Kept
+        /// instead of the time itself so `Error` stays 24 bytes.
+        ahead_secs: u32,
     },
     /// The header `alg` is not allowed (`got` is `None` for names that are not one of the
     /// nine JWS public-key algorithms, such as `none` or `HS256`).
@@ -234,12 +238,12 @@ fn fmt_oidc(e: &OidcError, n: &dyn Names, f: &mut fmt::Formatter<'_>) -> fmt::Re
         OidcError::Expired { expiry } => write!(
             f,
             "{VERIFY}oidc: token is expired (Token Expiry: {})",
-            GoTime(expiry.unwrap_or(GO_ZERO_TIME))
+            GoTime(*expiry)
         ),
-        OidcError::NotYetValid { now, nbf } => write!(
+        OidcError::NotYetValid { nbf, ahead_secs } => write!(
             f,
             "{VERIFY}oidc: current time {} before the nbf (not before) time: {}",
-            GoTime(*now),
+            GoTime(nbf.saturating_sub(i64::from(*ahead_secs))),
             GoTime(*nbf)
         ),
         OidcError::UnsupportedAlgorithm { allowed, got } => {
@@ -836,15 +840,16 @@ where
             Some(exp) if exp.as_secs() >= now => exp.as_secs(),
             exp => {
                 return Err(oidc(OidcError::Expired {
-                    expiry: exp.map(NumericDate::as_secs),
+                    expiry: exp.map_or(GO_ZERO_TIME, NumericDate::as_secs),
                 }));
             }
         };
         if let Some(nbf) = id.nbf {
             if now.saturating_add(NBF_LEEWAY_SECS) < nbf.as_secs() {
+                let ahead = nbf.as_secs().saturating_sub(now);
                 return Err(oidc(OidcError::NotYetValid {
-                    now,
                     nbf: nbf.as_secs(),
+                    ahead_secs: u32::try_from(ahead).unwrap_or(u32::MAX),
                 }));
             }
         }

@@ -399,9 +399,7 @@ fn exp_has_no_leeway_and_a_missing_exp_is_expired() {
     );
     assert_eq!(
         at(&format!(r#","exp":{}"#, NOW - 1)).error(),
-        Error::Oidc(OidcError::Expired {
-            expiry: Some(NOW - 1)
-        })
+        Error::Oidc(OidcError::Expired { expiry: NOW - 1 })
     );
     assert!(
         matches!(at(&format!(r#","exp":{NOW}"#)), R::Auth { expires_at: Some(e), .. } if e == NOW + 1)

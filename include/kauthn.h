@@ -100,6 +100,29 @@ typedef struct {
   size_t len;
 } kauthn_bytes;
 
+// `--oidc-*` settings. Fields whose `data` is NULL keep kube-apiserver's defaults
+// (username claim `sub`, signing algorithms `RS256`); lists are comma-separated.
+typedef struct {
+  kauthn_bytes issuer_url;
+  kauthn_bytes client_id;
+  kauthn_bytes username_claim;
+  kauthn_bytes username_prefix;
+  kauthn_bytes groups_claim;
+  kauthn_bytes groups_prefix;
+  kauthn_bytes signing_algs;
+} kauthn_oidc_settings;
+
+// `--requestheader-*` settings: the proxy CA bundle (PEM) and comma-separated lists.
+// NULL lists are empty (an empty `allowed_names` accepts any proxy the CA verifies).
+typedef struct {
+  kauthn_bytes client_ca_pem;
+  kauthn_bytes username_headers;
+  kauthn_bytes uid_headers;
+  kauthn_bytes group_headers;
+  kauthn_bytes extra_header_prefixes;
+  kauthn_bytes allowed_names;
+} kauthn_requestheader_settings;
+
 // The data of a bootstrap token Secret (`kube-system/bootstrap-token-<token_id>`). A field
 // whose `data` is NULL is absent from the Secret.
 typedef struct {
@@ -159,6 +182,31 @@ kauthn_result kauthn_config_set_cache_ttls(kauthn_config *cfg,
                                            int64_t success_secs,
                                            int64_t failure_secs);
 
+// Adds a service-account public key file (PEM: public keys, certificates, or private keys
+// whose public part is used — what `--service-account-key-file` accepts). Any key enables
+// legacy service-account tokens.
+kauthn_result kauthn_config_add_service_account_key_pem(kauthn_config *cfg,
+                                                        const uint8_t *pem,
+                                                        size_t len);
+
+// Adds a service-account issuer (`--service-account-issuer`; the first is primary).
+// Issuers enable bound service-account tokens.
+kauthn_result kauthn_config_add_service_account_issuer(kauthn_config *cfg,
+                                                       const uint8_t *issuer,
+                                                       size_t len);
+
+// Configures one OIDC provider with `--oidc-*` semantics. Its keys come from
+// `kauthn_config_set_oidc_jwks` and can be replaced later with
+// `kauthn_authenticator_set_oidc_jwks`; until then its tokens are rejected.
+kauthn_result kauthn_config_set_oidc(kauthn_config *cfg, const kauthn_oidc_settings *settings);
+
+// Sets the OIDC provider's initial keys (a JWKS document).
+kauthn_result kauthn_config_set_oidc_jwks(kauthn_config *cfg, const uint8_t *jwks, size_t len);
+
+// Trusts an authenticating proxy (`--requestheader-*`).
+kauthn_result kauthn_config_set_requestheader(kauthn_config *cfg,
+                                              const kauthn_requestheader_settings *settings);
+
 // Copies the reason the last `kauthn_authenticator_new` with this config failed.
 kauthn_result kauthn_config_error_message(const kauthn_config *cfg,
                                           uint8_t *buf,
@@ -176,6 +224,13 @@ void kauthn_authenticator_free(kauthn_authenticator *auth);
 // Adds or replaces a bootstrap token Secret. Needs bootstrap tokens enabled.
 kauthn_result kauthn_authenticator_put_bootstrap_secret(const kauthn_authenticator *auth,
                                                         const kauthn_bootstrap_secret *secret);
+
+// Replaces the OIDC provider's keys with a new JWKS document without rebuilding the
+// authenticator; calls in progress finish with the keys they started with. On
+// `INVALID_CONFIG` (not a usable JWKS, or OIDC not configured) the old keys stay.
+kauthn_result kauthn_authenticator_set_oidc_jwks(const kauthn_authenticator *auth,
+                                                 const uint8_t *jwks,
+                                                 size_t len);
 
 // Removes the bootstrap token Secret of `token_id`, if present.
 kauthn_result kauthn_authenticator_remove_bootstrap_secret(const kauthn_authenticator *auth,

@@ -53,6 +53,33 @@ pub struct kauthn_bootstrap_secret {
     pub auth_extra_groups: kauthn_bytes,
 }
 
+/// `--oidc-*` settings. Fields whose `data` is NULL keep kube-apiserver's defaults
+/// (username claim `sub`, signing algorithms `RS256`); lists are comma-separated.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct kauthn_oidc_settings {
+    pub issuer_url: kauthn_bytes,
+    pub client_id: kauthn_bytes,
+    pub username_claim: kauthn_bytes,
+    pub username_prefix: kauthn_bytes,
+    pub groups_claim: kauthn_bytes,
+    pub groups_prefix: kauthn_bytes,
+    pub signing_algs: kauthn_bytes,
+}
+
+/// `--requestheader-*` settings: the proxy CA bundle (PEM) and comma-separated lists.
+/// NULL lists are empty (an empty `allowed_names` accepts any proxy the CA verifies).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct kauthn_requestheader_settings {
+    pub client_ca_pem: kauthn_bytes,
+    pub username_headers: kauthn_bytes,
+    pub uid_headers: kauthn_bytes,
+    pub group_headers: kauthn_bytes,
+    pub extra_header_prefixes: kauthn_bytes,
+    pub allowed_names: kauthn_bytes,
+}
+
 /// A reusable result handle: the outcome of the last call and the memory its user's
 /// strings point into.
 pub struct AuthResult {
@@ -201,6 +228,15 @@ pub(crate) fn static_views(strings: &[Box<str>]) -> Box<[&'static str]> {
             unsafe { &*p }
         })
         .collect()
+}
+
+/// A `'static` view of a slice of views owned beside it in the same `Inner`.
+pub(crate) fn static_slice(views: &[&'static str]) -> &'static [&'static str] {
+    let p: *const [&'static str] = views;
+    // SAFETY: `views` is a `Box<[&str]>` that `Inner::_header_views` owns, never mutates,
+    // and drops after the authenticators that borrow it (field order); the heap slice does
+    // not move when the box does.
+    unsafe { &*p }
 }
 
 fn boundary(f: impl FnOnce() -> KauthnResult) -> KauthnResult {
@@ -478,6 +514,152 @@ pub unsafe extern "C" fn kauthn_config_set_cache_ttls(
     })
 }
 
+/// Adds a service-account public key file (PEM: public keys, certificates, or private keys
+/// whose public part is used — what `--service-account-key-file` accepts). Any key enables
+/// legacy service-account tokens.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kauthn_config_add_service_account_key_pem(
+    cfg: *mut Config,
+    pem: *const u8,
+    len: usize,
+) -> KauthnResult {
+    boundary(|| {
+        // SAFETY: caller promises on `cfg` and `pem`/`len`.
+        let (cfg, pem) = try_ffi!(unsafe { config_mut(cfg).and_then(|c| Ok((c, raw(pem, len)?))) });
+        cfg.sa_key_pems.push(pem.to_vec());
+        KauthnResult::Ok
+    })
+}
+
+/// Adds a service-account issuer (`--service-account-issuer`; the first is primary).
+/// Issuers enable bound service-account tokens.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kauthn_config_add_service_account_issuer(
+    cfg: *mut Config,
+    issuer: *const u8,
+    len: usize,
+) -> KauthnResult {
+    boundary(|| {
+        // SAFETY: caller promises on `cfg` and `issuer`/`len`.
+        let (cfg, iss) =
+            try_ffi!(unsafe { config_mut(cfg).and_then(|c| Ok((c, raw(issuer, len)?))) });
+        let iss = try_ffi!(utf8(iss));
+        cfg.sa_issuers.push(iss.to_owned());
+        KauthnResult::Ok
+    })
+}
+
+fn opt_string(b: Option<&[u8]>) -> Result<Option<String>, KauthnResult> {
+    b.map(|b| utf8(b).map(str::to_owned)).transpose()
+}
+
+/// Configures one OIDC provider with `--oidc-*` semantics. Its keys come from
+/// `kauthn_config_set_oidc_jwks` and can be replaced later with
+/// `kauthn_authenticator_set_oidc_jwks`; until then its tokens are rejected.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kauthn_config_set_oidc(
+    cfg: *mut Config,
+    settings: *const kauthn_oidc_settings,
+) -> KauthnResult {
+    boundary(|| {
+        // SAFETY: caller promise on `cfg`.
+        let cfg = try_ffi!(unsafe { config_mut(cfg) });
+        // SAFETY: caller promise on `settings` (NULL or a valid struct).
+        let Some(o) = (unsafe { settings.as_ref() }) else {
+            return KauthnResult::NullArgument;
+        };
+        // SAFETY: every field obeys the `kauthn_bytes` contract (caller promise).
+        let fields = unsafe {
+            [
+                optional(o.issuer_url),
+                optional(o.client_id),
+                optional(o.username_claim),
+                optional(o.username_prefix),
+                optional(o.groups_claim),
+                optional(o.groups_prefix),
+                optional(o.signing_algs),
+            ]
+        };
+        let mut strings = Vec::with_capacity(fields.len());
+        for f in fields {
+            strings.push(try_ffi!(opt_string(f)));
+        }
+        let mut it = strings.into_iter();
+        let mut next = || it.next().flatten();
+        cfg.oidc = Some(crate::OidcSettings {
+            issuer_url: next().unwrap_or_default(),
+            client_id: next().unwrap_or_default(),
+            username_claim: next(),
+            username_prefix: next(),
+            groups_claim: next(),
+            groups_prefix: next(),
+            signing_algs: next(),
+        });
+        KauthnResult::Ok
+    })
+}
+
+/// Sets the OIDC provider's initial keys (a JWKS document).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kauthn_config_set_oidc_jwks(
+    cfg: *mut Config,
+    jwks: *const u8,
+    len: usize,
+) -> KauthnResult {
+    boundary(|| {
+        // SAFETY: caller promises on `cfg` and `jwks`/`len`.
+        let (cfg, jwks) =
+            try_ffi!(unsafe { config_mut(cfg).and_then(|c| Ok((c, raw(jwks, len)?))) });
+        cfg.oidc_jwks = Some(jwks.to_vec());
+        KauthnResult::Ok
+    })
+}
+
+/// Trusts an authenticating proxy (`--requestheader-*`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kauthn_config_set_requestheader(
+    cfg: *mut Config,
+    settings: *const kauthn_requestheader_settings,
+) -> KauthnResult {
+    boundary(|| {
+        // SAFETY: caller promise on `cfg`.
+        let cfg = try_ffi!(unsafe { config_mut(cfg) });
+        // SAFETY: caller promise on `settings` (NULL or a valid struct).
+        let Some(r) = (unsafe { settings.as_ref() }) else {
+            return KauthnResult::NullArgument;
+        };
+        // SAFETY: every field obeys the `kauthn_bytes` contract (caller promise).
+        let (ca, lists) = try_ffi!(unsafe {
+            bytes(r.client_ca_pem).map(|ca| {
+                let lists = [
+                    optional(r.username_headers),
+                    optional(r.uid_headers),
+                    optional(r.group_headers),
+                    optional(r.extra_header_prefixes),
+                    optional(r.allowed_names),
+                ];
+                (ca, lists)
+            })
+        });
+        let mut parsed = Vec::with_capacity(lists.len());
+        for l in lists {
+            let s = try_ffi!(opt_string(l)).unwrap_or_default();
+            parsed.push(crate::list(&s));
+        }
+        let mut it = parsed.into_iter();
+        let mut next = || it.next().unwrap_or_default();
+        cfg.requestheader = Some(crate::RequestHeaderSettings {
+            client_ca_pem: ca.to_vec(),
+            username_headers: next(),
+            uid_headers: next(),
+            group_headers: next(),
+            extra_header_prefixes: next(),
+            allowed_names: next(),
+        });
+        KauthnResult::Ok
+    })
+}
+
 /// Copies the reason the last `kauthn_authenticator_new` with this config failed.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kauthn_config_error_message(
@@ -579,6 +761,26 @@ pub unsafe extern "C" fn kauthn_authenticator_put_bootstrap_secret(
         match auth.put_bootstrap_secret(owned) {
             Ok(()) => KauthnResult::Ok,
             Err(e) => e,
+        }
+    })
+}
+
+/// Replaces the OIDC provider's keys with a new JWKS document without rebuilding the
+/// authenticator; calls in progress finish with the keys they started with. On
+/// `INVALID_CONFIG` (not a usable JWKS, or OIDC not configured) the old keys stay.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kauthn_authenticator_set_oidc_jwks(
+    auth: *const Authenticator,
+    jwks: *const u8,
+    len: usize,
+) -> KauthnResult {
+    boundary(|| {
+        // SAFETY: caller promises on `auth` and `jwks`/`len`.
+        let (auth, jwks) =
+            try_ffi!(unsafe { auth_ref(auth).and_then(|a| Ok((a, raw(jwks, len)?))) });
+        match auth.set_oidc_jwks(jwks) {
+            Ok(()) => KauthnResult::Ok,
+            Err(_) => KauthnResult::InvalidConfig,
         }
     })
 }

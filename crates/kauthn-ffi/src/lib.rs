@@ -15,11 +15,15 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+use kauthn::jose::OwnedKeySet;
+use kauthn::oidc::config::OidcFlags;
+use kauthn::oidc::{JwksProvider, SwappableKeys};
 use kauthn::{
     Anonymous, AudienceAgnostic, AuthenticatedGroupAdder, BearerToken, BootstrapSecret,
     BootstrapSecretStore, BootstrapTokenAuthenticator, CacheConfig, CachedTokenAuthenticator,
     ClientCaPool, Context, Errors, LookupError, OwnedTokenFile, Request, RequestAuthenticator,
-    RequestUnion, Response, RustCrypto, Scratch, TokenAuthenticator, TokenUnion, UnixTime, Verdict,
+    RequestHeaderAuthenticator, RequestHeaderConfig, RequestUnion, Response, RustCrypto, Scratch,
+    ServiceAccountAuthenticator, TokenAuthenticator, TokenUnion, UnixTime, Verdict,
     X509Authenticator, parse_bootstrap_secret_name,
 };
 
@@ -102,6 +106,11 @@ pub struct Config {
     pub(crate) api_audiences: Vec<String>,
     pub(crate) anonymous: bool,
     pub(crate) anonymous_paths: Vec<String>,
+    pub(crate) sa_key_pems: Vec<Vec<u8>>,
+    pub(crate) sa_issuers: Vec<String>,
+    pub(crate) oidc: Option<OidcSettings>,
+    pub(crate) oidc_jwks: Option<Vec<u8>>,
+    pub(crate) requestheader: Option<RequestHeaderSettings>,
     pub(crate) success_ttl: i64,
     pub(crate) failure_ttl: i64,
     pub(crate) last_error: String,
@@ -117,6 +126,38 @@ impl Config {
             ..Config::default()
         }
     }
+}
+
+/// `--oidc-*` settings as the C ABI receives them.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct OidcSettings {
+    pub(crate) issuer_url: String,
+    pub(crate) client_id: String,
+    pub(crate) username_claim: Option<String>,
+    pub(crate) username_prefix: Option<String>,
+    pub(crate) groups_claim: Option<String>,
+    pub(crate) groups_prefix: Option<String>,
+    pub(crate) signing_algs: Option<String>,
+}
+
+/// `--requestheader-*` settings as the C ABI receives them (lists comma-separated).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct RequestHeaderSettings {
+    pub(crate) client_ca_pem: Vec<u8>,
+    pub(crate) username_headers: Vec<String>,
+    pub(crate) uid_headers: Vec<String>,
+    pub(crate) group_headers: Vec<String>,
+    pub(crate) extra_header_prefixes: Vec<String>,
+    pub(crate) allowed_names: Vec<String>,
+}
+
+/// Splits a comma-separated list, dropping empty items.
+pub(crate) fn list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// A bootstrap token Secret as the C ABI stores it (`kube-system/bootstrap-token-<id>`).
@@ -174,16 +215,18 @@ pub struct Inner {
     // Token chain with the group adder, for token-only calls.
     token: AuthenticatedGroupAdder<Arc<dyn TokenAuthenticator + Send + Sync>>,
     bootstrap: Option<Arc<SecretStore>>,
-    // Borrowed views of `api_audiences`' strings, built once; see ffi.rs for why the
-    // lifetime is 'static.
+    oidc_keys: Option<Arc<SwappableKeys>>,
+    // Borrowed views of owned strings, built once; see ffi.rs for why the lifetime is
+    // 'static. Declared after everything that borrows them, so they are dropped last.
     pub(crate) audience_views: Box<[&'static str]>,
-    api_audiences: Box<[Box<str>]>,
+    _header_views: Vec<Box<[&'static str]>>,
+    _strings: Vec<Box<[Box<str>]>>,
 }
 
 impl core::fmt::Debug for Inner {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Inner")
-            .field("api_audiences", &self.api_audiences)
+            .field("api_audiences", &self.audience_views)
             .finish()
     }
 }
@@ -204,6 +247,36 @@ impl Authenticator {
                 .map_err(|e| format!("token file: {}", e.with_path("<token file>")))?;
             tokens.push(Box::new(AudienceAgnostic::new(audiences.clone(), file)));
         }
+        // Service accounts: legacy tokens whenever keys are given, bound tokens when
+        // issuers are given too (kube-apiserver's rule). --api-audiences defaults to the
+        // issuers.
+        if !cfg.sa_key_pems.is_empty() {
+            let mut keys = OwnedKeySet::new();
+            for pem in &cfg.sa_key_pems {
+                keys.add_pem(pem)
+                    .map_err(|e| format!("service-account key: {e}"))?;
+            }
+            let sa_audiences: Vec<String> = if audiences.is_empty() {
+                cfg.sa_issuers.clone()
+            } else {
+                audiences.clone()
+            };
+            let legacy = ServiceAccountAuthenticator::legacy(
+                [kauthn::SERVICE_ACCOUNT_LEGACY_ISSUER.to_owned()],
+                sa_audiences.clone(),
+                keys.clone(),
+            )
+            .map_err(|e| format!("service accounts: {e}"))?;
+            tokens.push(Box::new(legacy));
+            if !cfg.sa_issuers.is_empty() {
+                let bound =
+                    ServiceAccountAuthenticator::bound(cfg.sa_issuers.clone(), sa_audiences, keys)
+                        .map_err(|e| format!("service accounts: {e}"))?;
+                tokens.push(Box::new(bound));
+            }
+        } else if !cfg.sa_issuers.is_empty() {
+            return Err("service-account issuers need at least one service-account key".into());
+        }
         let bootstrap = if cfg.bootstrap {
             let store = Arc::new(SecretStore::default());
             tokens.push(Box::new(AudienceAgnostic::new(
@@ -213,6 +286,18 @@ impl Authenticator {
             Some(store)
         } else {
             None
+        };
+        let oidc_keys = match &cfg.oidc {
+            Some(o) => {
+                let keys = Arc::new(SwappableKeys::new());
+                if let Some(jwks) = &cfg.oidc_jwks {
+                    keys.replace_jwks(jwks)
+                        .map_err(|e| format!("OIDC JWKS: {e}"))?;
+                }
+                tokens.push(oidc_authenticator(o, &audiences, Arc::clone(&keys))?);
+                Some(keys)
+            }
+            None => None,
         };
         let union: DynToken = Box::new(TokenUnion::new(tokens));
         let token_chain: Arc<dyn TokenAuthenticator + Send + Sync> =
@@ -231,6 +316,30 @@ impl Authenticator {
             };
 
         let mut requests: Vec<DynRequest> = Vec::new();
+        let mut strings: Vec<Box<[Box<str>]>> = Vec::new();
+        let mut header_views: Vec<Box<[&'static str]>> = Vec::new();
+        if let Some(rh) = &cfg.requestheader {
+            let pool = ClientCaPool::from_pem(&rh.client_ca_pem)
+                .map_err(|e| format!("requestheader client CA: {e}"))?;
+            let mut view = |v: &[String]| -> &'static [&'static str] {
+                let owned: Box<[Box<str>]> = v.iter().map(|s| s.clone().into_boxed_str()).collect();
+                let views = ffi::static_views(&owned);
+                strings.push(owned);
+                let slice = ffi::static_slice(&views);
+                header_views.push(views);
+                slice
+            };
+            let config = RequestHeaderConfig {
+                username_headers: view(&rh.username_headers),
+                uid_headers: view(&rh.uid_headers),
+                group_headers: view(&rh.group_headers),
+                extra_header_prefixes: view(&rh.extra_header_prefixes),
+                allowed_names: view(&rh.allowed_names),
+            };
+            let rh = RequestHeaderAuthenticator::new(pool, RustCrypto, config)
+                .map_err(|e| format!("requestheader: {e}"))?;
+            requests.push(Box::new(AudienceAgnostic::new(audiences.clone(), rh)));
+        }
         if let Some(pem) = &cfg.client_ca_pem {
             let pool = ClientCaPool::from_pem(pem).map_err(|e| format!("client CA: {e}"))?;
             requests.push(Box::new(X509Authenticator::new(pool, RustCrypto)));
@@ -245,13 +354,16 @@ impl Authenticator {
         let api_audiences: Box<[Box<str>]> =
             audiences.into_iter().map(String::into_boxed_str).collect();
         let audience_views = ffi::static_views(&api_audiences);
+        strings.push(api_audiences);
         Ok(Authenticator {
             inner: Arc::new(Inner {
                 request: RequestUnion::fail_on_error(chain),
                 token: AuthenticatedGroupAdder::new(token_chain),
                 bootstrap,
+                oidc_keys,
                 audience_views,
-                api_audiences,
+                _header_views: header_views,
+                _strings: strings,
             }),
         })
     }
@@ -272,6 +384,19 @@ impl Authenticator {
         Ok(())
     }
 
+    /// Replaces the OIDC provider's keys with those of a JWKS document; on error the old
+    /// keys stay.
+    pub(crate) fn set_oidc_jwks(&self, jwks: &[u8]) -> Result<(), String> {
+        let keys = self
+            .inner
+            .oidc_keys
+            .as_ref()
+            .ok_or("OIDC is not configured")?;
+        keys.replace_jwks(jwks)
+            .map(|_| ())
+            .map_err(|e| format!("OIDC JWKS: {e}"))
+    }
+
     /// Removes the bootstrap Secret for `token_id`, if any.
     pub(crate) fn remove_bootstrap_secret(&self, token_id: &str) -> Result<(), KauthnResult> {
         let store = self
@@ -283,6 +408,56 @@ impl Authenticator {
         map.remove(token_id);
         Ok(())
     }
+}
+
+/// Shares a runtime-replaceable key set between the authenticator and the handle that
+/// replaces it.
+struct SharedJwks(Arc<SwappableKeys>);
+
+impl JwksProvider for SharedJwks {
+    fn with_keys(&self, f: &mut dyn FnMut(&dyn kauthn::jose::KeySource)) -> bool {
+        self.0.with_keys(f)
+    }
+}
+
+fn oidc_authenticator(
+    o: &OidcSettings,
+    api_audiences: &[String],
+    keys: Arc<SwappableKeys>,
+) -> Result<DynToken, String> {
+    let mut flags = OidcFlags {
+        issuer_url: o.issuer_url.clone(),
+        client_id: o.client_id.clone(),
+        ..OidcFlags::default()
+    };
+    if let Some(c) = &o.username_claim {
+        flags.username_claim = c.clone();
+    }
+    if let Some(p) = &o.username_prefix {
+        flags.username_prefix = p.clone();
+    }
+    if let Some(c) = &o.groups_claim {
+        flags.groups_claim = c.clone();
+    }
+    if let Some(p) = &o.groups_prefix {
+        flags.groups_prefix = p.clone();
+    }
+    if let Some(a) = &o.signing_algs {
+        flags.signing_algs = list(a);
+    }
+    let (config, algorithms) = flags
+        .to_config()
+        .map_err(|e| format!("OIDC: {e}"))?
+        .ok_or("OIDC: the issuer URL and client id are required")?;
+    let auth = config
+        .build(&[kauthn::SERVICE_ACCOUNT_LEGACY_ISSUER], SharedJwks(keys))
+        .map_err(|e| format!("OIDC: {e}"))?
+        .algorithms(algorithms);
+    // kube-apiserver wraps the JWT authenticators in the audience-agnostic wrapper.
+    Ok(Box::new(AudienceAgnostic::new(
+        api_audiences.to_vec(),
+        TokenUnion::fail_on_error(vec![auth]),
+    )))
 }
 
 pub(crate) fn secret_from_parts(

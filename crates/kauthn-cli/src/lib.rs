@@ -32,5 +32,7 @@ pub mod server;
 pub mod webhook;
 
 mod run;
+#[cfg(test)]
+mod testutil;
 
 pub use run::main;

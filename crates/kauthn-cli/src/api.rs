@@ -226,7 +226,11 @@ impl RequestInfo {
     pub fn forbidden(&self, user: &str, path: &str) -> (String, meta::StatusDetails) {
         let user = go_quote(user);
         if !self.is_resource {
-            let msg = format!("forbidden: User {user} cannot {} path {}", self.verb, go_quote(path));
+            let msg = format!(
+                "forbidden: User {user} cannot {} path {}",
+                self.verb,
+                go_quote(path)
+            );
             return (msg, meta::StatusDetails::default());
         }
         let mut resource = self.resource.clone();
@@ -259,7 +263,10 @@ impl RequestInfo {
         } else if self.name.is_empty() {
             format!("{qualified} is forbidden: {reason}")
         } else {
-            format!("{qualified} {} is forbidden: {reason}", go_quote(&self.name))
+            format!(
+                "{qualified} {} is forbidden: {reason}",
+                go_quote(&self.name)
+            )
         };
         let details = meta::StatusDetails {
             name: Some(self.name.clone()).filter(|s| !s.is_empty()),
@@ -318,15 +325,19 @@ fn envelope(api_version: &str, kind: &str, raw: Vec<u8>) -> Bytes {
 /// Opens the protobuf envelope and checks its type; returns the raw message bytes.
 fn open_envelope(body: &[u8], api_version: &str, kind: &str) -> Result<Vec<u8>, String> {
     use k8s_pb::apimachinery::pkg::runtime::Unknown;
-    let rest = body
-        .strip_prefix(PROTOBUF_MAGIC)
-        .ok_or("provided data does not appear to be a protobuf message, expected prefix [107 56 115 0]")?;
-    let u = Unknown::decode(rest).map_err(|e| format!("unable to decode protobuf envelope: {e}"))?;
+    let rest = body.strip_prefix(PROTOBUF_MAGIC).ok_or(
+        "provided data does not appear to be a protobuf message, expected prefix [107 56 115 0]",
+    )?;
+    let u =
+        Unknown::decode(rest).map_err(|e| format!("unable to decode protobuf envelope: {e}"))?;
     if u.content_encoding.as_deref().is_some_and(|e| !e.is_empty()) {
         return Err("unsupported content encoding in protobuf envelope".into());
     }
     let tm = u.type_meta.unwrap_or_default();
-    let (got_v, got_k) = (tm.api_version.unwrap_or_default(), tm.kind.unwrap_or_default());
+    let (got_v, got_k) = (
+        tm.api_version.unwrap_or_default(),
+        tm.kind.unwrap_or_default(),
+    );
     if (!got_k.is_empty() && got_k != kind) || (!got_v.is_empty() && got_v != api_version) {
         return Err(format!(
             "the body of the request has kind {got_k:?} in {got_v:?}, expected {kind:?} in {api_version:?}"
@@ -364,7 +375,10 @@ pub fn encode_status(status: &meta::Status, format: Format, pretty: bool) -> Byt
 
 fn check_json_type(v: &serde_json::Value, api_version: &str, kind: &str) -> Result<(), String> {
     let got_k = v.get("kind").and_then(|k| k.as_str()).unwrap_or_default();
-    let got_v = v.get("apiVersion").and_then(|k| k.as_str()).unwrap_or_default();
+    let got_v = v
+        .get("apiVersion")
+        .and_then(|k| k.as_str())
+        .unwrap_or_default();
     if (!got_k.is_empty() && got_k != kind) || (!got_v.is_empty() && got_v != api_version) {
         return Err(format!(
             "the body of the request has kind {got_k:?} in {got_v:?}, expected {kind:?} in {api_version:?}"
@@ -383,8 +397,8 @@ pub fn decode_self_subject_review(body: &[u8], format: Format) -> Result<(), Str
             let v: serde_json::Value =
                 serde_json::from_slice(body).map_err(|e| format!("json parse error: {e}"))?;
             check_json_type(&v, AUTHN_V1, "SelfSubjectReview")?;
-            let _: authn::SelfSubjectReview =
-                serde_json::from_value(v).map_err(|e| format!("decoding SelfSubjectReview: {e}"))?;
+            let _: authn::SelfSubjectReview = serde_json::from_value(v)
+                .map_err(|e| format!("decoding SelfSubjectReview: {e}"))?;
             Ok(())
         }
         Format::Protobuf => {
@@ -535,7 +549,11 @@ pub fn encode_token_review(
                 status: Some(pb::TokenReviewStatus {
                     authenticated: Some(result.user.is_some()),
                     user: Some(result.user.as_ref().map(pb_user_info).unwrap_or_default()),
-                    audiences: result.user.as_ref().map(|u| u.audiences.clone()).unwrap_or_default(),
+                    audiences: result
+                        .user
+                        .as_ref()
+                        .map(|u| u.audiences.clone())
+                        .unwrap_or_default(),
                     error: Some(result.error.clone().unwrap_or_default()),
                 }),
             };
@@ -551,9 +569,15 @@ mod tests {
     #[test]
     fn non_resource_requests_use_the_lower_cased_method() {
         let i = RequestInfo::new("GET", "/", "");
-        assert_eq!(i.forbidden("myuser", "/").0, "forbidden: User \"myuser\" cannot get path \"/\"");
+        assert_eq!(
+            i.forbidden("myuser", "/").0,
+            "forbidden: User \"myuser\" cannot get path \"/\""
+        );
         let i = RequestInfo::new("POST", "/healthz/x", "");
-        assert_eq!(i.forbidden("a", "/healthz/x").0, "forbidden: User \"a\" cannot post path \"/healthz/x\"");
+        assert_eq!(
+            i.forbidden("a", "/healthz/x").0,
+            "forbidden: User \"a\" cannot post path \"/healthz/x\""
+        );
         let i = RequestInfo::new("GET", "/apis", "");
         assert!(!i.is_resource);
     }
@@ -578,18 +602,25 @@ mod tests {
         let i = RequestInfo::new("DELETE", "/api/v1/nodes", "");
         assert_eq!(i.verb, "deletecollection");
         let i = RequestInfo::new("GET", "/api/v1/namespaces/kube-system", "");
-        assert_eq!((i.resource.as_str(), i.name.as_str()), ("namespaces", "kube-system"));
+        assert_eq!(
+            (i.resource.as_str(), i.name.as_str()),
+            ("namespaces", "kube-system")
+        );
     }
 
     #[test]
     fn accept_negotiation_prefers_quality_then_order() {
         assert_eq!(negotiate_accept(None), Some(Format::Json));
         assert_eq!(
-            negotiate_accept(Some("application/vnd.kubernetes.protobuf, application/json")),
+            negotiate_accept(Some(
+                "application/vnd.kubernetes.protobuf, application/json"
+            )),
             Some(Format::Protobuf)
         );
         assert_eq!(
-            negotiate_accept(Some("application/vnd.kubernetes.protobuf;q=0.5, application/json")),
+            negotiate_accept(Some(
+                "application/vnd.kubernetes.protobuf;q=0.5, application/json"
+            )),
             Some(Format::Json)
         );
         assert_eq!(negotiate_accept(Some("text/html")), None);
@@ -611,7 +642,10 @@ mod tests {
         let b = encode_self_subject_review(&u, Format::Protobuf, false);
         let raw = open_envelope(&b, AUTHN_V1, "SelfSubjectReview").unwrap();
         let r = k8s_pb::api::authentication::v1::SelfSubjectReview::decode(raw.as_slice()).unwrap();
-        assert_eq!(r.status.unwrap().user_info.unwrap().username.as_deref(), Some("myuser"));
+        assert_eq!(
+            r.status.unwrap().user_info.unwrap().username.as_deref(),
+            Some("myuser")
+        );
         assert!(decode_self_subject_review(b"k8s\x00\xff\xff", Format::Protobuf).is_err());
         assert!(decode_self_subject_review(b"{", Format::Json).is_err());
     }

@@ -181,8 +181,8 @@ pub fn parse(text: &str) -> Result<AuthenticationConfiguration, (String, String)
     if text.trim().is_empty() {
         return Err((String::new(), "empty config data".into()));
     }
-    let cfg: AuthenticationConfiguration =
-        serde_norway::from_str(text).map_err(|e| (String::new(), format!("strict decoding error: {e}")))?;
+    let cfg: AuthenticationConfiguration = serde_norway::from_str(text)
+        .map_err(|e| (String::new(), format!("strict decoding error: {e}")))?;
     if !API_VERSIONS.contains(&cfg.api_version.as_str()) {
         return Err((
             "apiVersion".into(),
@@ -196,7 +196,10 @@ pub fn parse(text: &str) -> Result<AuthenticationConfiguration, (String, String)
     if cfg.kind != "AuthenticationConfiguration" {
         return Err((
             "kind".into(),
-            format!("Unsupported value: {:?}: supported values: \"AuthenticationConfiguration\"", cfg.kind),
+            format!(
+                "Unsupported value: {:?}: supported values: \"AuthenticationConfiguration\"",
+                cfg.kind
+            ),
         ));
     }
     if cfg.jwt.len() > 64 {
@@ -271,6 +274,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(cfg.jwt[0].issuer.url, "https://issuer.example");
-        assert_eq!(cfg.jwt[0].claim_mappings.username.prefix.as_deref(), Some(""));
+        assert_eq!(
+            cfg.jwt[0].claim_mappings.username.prefix.as_deref(),
+            Some("")
+        );
     }
 }

@@ -334,6 +334,9 @@ mod tests {
         let yaml = "kind: Secret\napiVersion: v1\nmetadata: {name: bootstrap-token-aaaaaa}\ndata: {token-id: '!!'}\n";
         let err = parse_manifests(yaml, "bad.yaml", &mut Vec::new()).unwrap_err();
         let text = err.to_string();
-        assert!(text.starts_with("bad.yaml: bootstrap-token-aaaaaa: data.token-id: illegal base64"), "{text}");
+        assert!(
+            text.starts_with("bad.yaml: bootstrap-token-aaaaaa: data.token-id: illegal base64"),
+            "{text}"
+        );
     }
 }

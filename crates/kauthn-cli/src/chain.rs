@@ -14,11 +14,11 @@ use std::collections::BTreeMap;
 use kauthn::{
     Anonymous, AudienceAgnostic, AuthenticatedGroupAdder, BearerToken, BootstrapTokenAuthenticator,
     CacheConfig, CachedTokenAuthenticator, Context, Header, Request, RequestAuthenticator,
-    RequestUnion, Response, RustCrypto, Scratch, TokenAuthenticator, TokenUnion, UnixTime,
-    Verdict, X509Authenticator,
+    RequestUnion, Response, RustCrypto, Scratch, TokenAuthenticator, TokenUnion, UnixTime, Verdict,
+    X509Authenticator,
 };
 
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 
 type DynToken = Box<dyn TokenAuthenticator + Send + Sync>;
 type DynRequest = Box<dyn RequestAuthenticator + Send + Sync>;
@@ -54,7 +54,12 @@ impl AuthUser {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.iter().map(str::to_string).collect()))
                 .collect(),
-            audiences: r.audiences.as_slice().iter().map(|s| s.to_string()).collect(),
+            audiences: r
+                .audiences
+                .as_slice()
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
         }
     }
 }
@@ -82,37 +87,38 @@ pub struct Chain {
 
 impl std::fmt::Debug for Chain {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Chain").field("strategies", &self.strategies).finish()
+        f.debug_struct("Chain")
+            .field("strategies", &self.strategies)
+            .finish()
     }
 }
 
 fn leak_strs(v: &[String]) -> &'static [&'static str] {
     // Built once per process: the authenticators borrow their configuration for 'static.
-    let strs: Vec<&'static str> = v.iter().map(|s| &*Box::leak(s.clone().into_boxed_str())).collect();
+    let strs: Vec<&'static str> = v
+        .iter()
+        .map(|s| &*Box::leak(s.clone().into_boxed_str()))
+        .collect();
     Box::leak(strs.into_boxed_slice())
 }
 
-fn random_key() -> [u8; 32] {
+fn random_key() -> Result<[u8; 32], ConfigError> {
+    // The cache key must be secret and unpredictable; without OS randomness kauthn does
+    // not start rather than run with a guessable key.
     let mut key = [0u8; 32];
-    // Without randomness the cache key would be predictable; fall back to no caching
-    // rather than a weak key (handled by the caller via the error).
-    if getrandom::fill(&mut key).is_err() {
-        tracing::warn!("no OS randomness for the token cache key; using the process address space as a fallback");
-        let addr = std::ptr::addr_of!(key) as usize;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
-        for (i, b) in key.iter_mut().enumerate() {
-            *b = ((now >> ((i % 16) * 8)) as u8) ^ ((addr >> ((i % 8) * 8)) as u8);
-        }
-    }
-    key
+    getrandom::fill(&mut key).map_err(|e| {
+        ConfigError::new(
+            "token cache",
+            "",
+            format!("no OS randomness for the cache key: {e}"),
+        )
+    })?;
+    Ok(key)
 }
 
 impl Chain {
     /// Builds the chain from a validated configuration.
-    pub fn build(config: Config) -> Self {
+    pub fn build(config: Config) -> Result<Self, ConfigError> {
         let api_audiences = leak_strs(&config.api_audiences);
         let mut strategies = Vec::new();
         let mut requests: Vec<DynRequest> = Vec::new();
@@ -141,7 +147,11 @@ impl Chain {
         // and webhook.rs land.
         if !tokens.is_empty() {
             let union = TokenUnion::new(tokens);
-            let cached = CachedTokenAuthenticator::<_>::new(union, random_key(), CacheConfig::KUBE_APISERVER);
+            let cached = CachedTokenAuthenticator::<_>::new(
+                union,
+                random_key()?,
+                CacheConfig::KUBE_APISERVER,
+            );
             requests.push(Box::new(BearerToken::new(cached)));
         }
         let authn = (!requests.is_empty())
@@ -150,12 +160,12 @@ impl Chain {
             strategies.push("anonymous");
             Anonymous::with_paths(leak_strs(&config.anonymous.paths))
         });
-        Chain {
+        Ok(Chain {
             authn,
             anonymous,
             api_audiences,
             strategies,
-        }
+        })
     }
 
     /// The API audiences (`--api-audiences`).
@@ -202,7 +212,11 @@ impl Chain {
                 // intersect.
                 if !audiences.is_empty()
                     && !out.audiences.is_empty()
-                    && !out.audiences.as_slice().iter().any(|a| audiences.contains(a))
+                    && !out
+                        .audiences
+                        .as_slice()
+                        .iter()
+                        .any(|a| audiences.contains(a))
                 {
                     return AuthOutcome::Error(format!(
                         "unable to match the audience: {:?} , accepted: {:?}",

@@ -87,7 +87,8 @@ pub struct Config {
 }
 
 fn read(path: &Path, flag: &str) -> Result<Vec<u8>, ConfigError> {
-    std::fs::read(path).map_err(|e| ConfigError::new(path.display().to_string(), flag, e.to_string()))
+    std::fs::read(path)
+        .map_err(|e| ConfigError::new(path.display().to_string(), flag, e.to_string()))
 }
 
 /// Parses a Go duration (`2m0s`, `1h30m`, `500ms`, `10s`), as pflag's `Duration` does.
@@ -134,8 +135,9 @@ pub fn load(flags: &AuthnFlags) -> Result<Config, ConfigError> {
             let text = String::from_utf8(read(path, "--authentication-config")?).map_err(|_| {
                 ConfigError::new(path.display().to_string(), "", "file is not UTF-8")
             })?;
-            let cfg = authn_config::parse(&text)
-                .map_err(|(field, reason)| ConfigError::new(path.display().to_string(), field, reason))?;
+            let cfg = authn_config::parse(&text).map_err(|(field, reason)| {
+                ConfigError::new(path.display().to_string(), field, reason)
+            })?;
             Some((path.clone(), cfg))
         }
         None => None,
@@ -231,7 +233,11 @@ pub fn load(flags: &AuthnFlags) -> Result<Config, ConfigError> {
             let pem = read(f, "--service-account-key-file")?;
             let mut set = kauthn::jose::OwnedKeySet::new();
             set.add_pem(&pem).map_err(|e| {
-                ConfigError::new(f.display().to_string(), "--service-account-key-file", e.to_string())
+                ConfigError::new(
+                    f.display().to_string(),
+                    "--service-account-key-file",
+                    e.to_string(),
+                )
             })?;
         }
         // wired when the core's service_account.rs lands: legacy and bound SA token
@@ -253,7 +259,11 @@ pub fn load(flags: &AuthnFlags) -> Result<Config, ConfigError> {
         if let Some(ca) = &flags.requestheader_client_ca_file {
             let pem = read(ca, "--requestheader-client-ca-file")?;
             ClientCaPool::from_pem(&pem).map_err(|e| {
-                ConfigError::new(ca.display().to_string(), "--requestheader-client-ca-file", e.to_string())
+                ConfigError::new(
+                    ca.display().to_string(),
+                    "--requestheader-client-ca-file",
+                    e.to_string(),
+                )
             })?;
             // wired when the core's request_header.rs lands: the front-proxy
             // authenticator, first in the request union (spec §2.1).
@@ -274,9 +284,8 @@ pub fn load(flags: &AuthnFlags) -> Result<Config, ConfigError> {
             ),
         ));
     }
-    parse_go_duration(&flags.authentication_token_webhook_cache_ttl).map_err(|e| {
-        ConfigError::new("--authentication-token-webhook-cache-ttl", "", e)
-    })?;
+    parse_go_duration(&flags.authentication_token_webhook_cache_ttl)
+        .map_err(|e| ConfigError::new("--authentication-token-webhook-cache-ttl", "", e))?;
     if let Some(path) = &flags.authentication_token_webhook_config_file {
         let kc = Kubeconfig::load(path)?;
         kc.webhook_target(path)?;
@@ -307,8 +316,9 @@ pub fn load(flags: &AuthnFlags) -> Result<Config, ConfigError> {
         Some(path) => {
             let csv = read(path, "--token-auth-file")?;
             let shown = path.display().to_string();
-            let table = OwnedTokenFile::parse(csv)
-                .map_err(|e| ConfigError::new(shown.clone(), "", e.with_path(&shown).to_string()))?;
+            let table = OwnedTokenFile::parse(csv).map_err(|e| {
+                ConfigError::new(shown.clone(), "", e.with_path(&shown).to_string())
+            })?;
             if table.duplicates() > 0 {
                 tracing::warn!(file = %shown, duplicates = table.duplicates(), "duplicate tokens in token file; the later record wins");
             }
@@ -320,7 +330,10 @@ pub fn load(flags: &AuthnFlags) -> Result<Config, ConfigError> {
         None => None,
     };
 
-    let bootstrap = match (flags.enable_bootstrap_token_auth, &flags.bootstrap_token_secrets_dir) {
+    let bootstrap = match (
+        flags.enable_bootstrap_token_auth,
+        &flags.bootstrap_token_secrets_dir,
+    ) {
         (Some(true), Some(dir)) => Some(SecretsDir::load(dir)?),
         (Some(true), None) => {
             return Err(ConfigError::new(
@@ -341,7 +354,11 @@ pub fn load(flags: &AuthnFlags) -> Result<Config, ConfigError> {
 
     for (i, aud) in flags.api_audiences.iter().enumerate() {
         if aud.is_empty() {
-            return Err(ConfigError::new("--api-audiences", format!("[{i}]"), "Required value"));
+            return Err(ConfigError::new(
+                "--api-audiences",
+                format!("[{i}]"),
+                "Required value",
+            ));
         }
     }
     if flags.api_audiences.len() > kauthn::MAX_AUDIENCES {
@@ -371,15 +388,34 @@ fn validate_jwt_shape(_path: &Path, _cfg: &AuthenticationConfiguration) -> Resul
 // Upstream `RequestHeaderAuthenticationOptions.Validate` (spec §5).
 fn validate_requestheader(flags: &AuthnFlags) -> Result<(), ConfigError> {
     let lists: [(&str, &Vec<String>); 5] = [
-        ("--requestheader-username-headers", &flags.requestheader_username_headers),
-        ("--requestheader-uid-headers", &flags.requestheader_uid_headers),
-        ("--requestheader-group-headers", &flags.requestheader_group_headers),
-        ("--requestheader-extra-headers-prefix", &flags.requestheader_extra_headers_prefix),
-        ("--requestheader-allowed-names", &flags.requestheader_allowed_names),
+        (
+            "--requestheader-username-headers",
+            &flags.requestheader_username_headers,
+        ),
+        (
+            "--requestheader-uid-headers",
+            &flags.requestheader_uid_headers,
+        ),
+        (
+            "--requestheader-group-headers",
+            &flags.requestheader_group_headers,
+        ),
+        (
+            "--requestheader-extra-headers-prefix",
+            &flags.requestheader_extra_headers_prefix,
+        ),
+        (
+            "--requestheader-allowed-names",
+            &flags.requestheader_allowed_names,
+        ),
     ];
     for (flag, list) in lists {
         if list.iter().any(|v| v.trim().is_empty()) {
-            return Err(ConfigError::new(flag, "", format!("empty value in {flag:?}")));
+            return Err(ConfigError::new(
+                flag,
+                "",
+                format!("empty value in {flag:?}"),
+            ));
         }
     }
     if !flags.requestheader_uid_headers.is_empty()
@@ -404,8 +440,14 @@ mod tests {
     #[test]
     fn go_durations_parse_like_pflag() {
         assert_eq!(parse_go_duration("2m0s").unwrap(), Duration::from_secs(120));
-        assert_eq!(parse_go_duration("1h30m").unwrap(), Duration::from_secs(5400));
-        assert_eq!(parse_go_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(
+            parse_go_duration("1h30m").unwrap(),
+            Duration::from_secs(5400)
+        );
+        assert_eq!(
+            parse_go_duration("500ms").unwrap(),
+            Duration::from_millis(500)
+        );
         assert_eq!(parse_go_duration("0").unwrap(), Duration::ZERO);
         assert!(parse_go_duration("10").is_err());
         assert!(parse_go_duration("5x").is_err());
@@ -444,7 +486,12 @@ mod tests {
             authentication_token_webhook_cache_ttl: "2m0s".into(),
             ..AuthnFlags::default()
         };
-        assert!(load(&flags).unwrap_err().reason.starts_with("unsupported authentication webhook version \"v2\""));
+        assert!(
+            load(&flags)
+                .unwrap_err()
+                .reason
+                .starts_with("unsupported authentication webhook version \"v2\"")
+        );
     }
 
     #[test]
@@ -453,6 +500,11 @@ mod tests {
             requestheader_uid_headers: vec!["X-Other".into()],
             ..AuthnFlags::default()
         };
-        assert!(load(&flags).unwrap_err().reason.contains("without specifying the standard X-Remote-Uid"));
+        assert!(
+            load(&flags)
+                .unwrap_err()
+                .reason
+                .contains("without specifying the standard X-Remote-Uid")
+        );
     }
 }

@@ -57,7 +57,11 @@ pub fn default_state_dir() -> PathBuf {
 }
 
 fn err(path: &Path, reason: impl std::fmt::Display) -> ConfigError {
-    ConfigError::new(path.display().to_string(), "--state-dir", reason.to_string())
+    ConfigError::new(
+        path.display().to_string(),
+        "--state-dir",
+        reason.to_string(),
+    )
 }
 
 fn write_file(path: &Path, contents: &[u8], secret: bool) -> Result<(), ConfigError> {
@@ -118,7 +122,8 @@ impl DevState {
         let e = |x: rcgen::Error| err(&self.dir, x);
         let ca_key = KeyPair::generate().map_err(e)?;
         let mut ca = CertificateParams::new(Vec::<String>::new()).map_err(e)?;
-        ca.distinguished_name.push(DnType::CommonName, "kauthn-dev-ca");
+        ca.distinguished_name
+            .push(DnType::CommonName, "kauthn-dev-ca");
         ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         ca.key_usages = vec![
             KeyUsagePurpose::KeyCertSign,
@@ -127,7 +132,11 @@ impl DevState {
         ];
         let ca_cert = ca.self_signed(&ca_key).map_err(e)?;
         write_file(&self.path(files::CA_CERT), ca_cert.pem().as_bytes(), false)?;
-        write_file(&self.path(files::CA_KEY), ca_key.serialize_pem().as_bytes(), true)?;
+        write_file(
+            &self.path(files::CA_KEY),
+            ca_key.serialize_pem().as_bytes(),
+            true,
+        )?;
         let issuer = Issuer::new(ca, ca_key);
 
         let server_key = KeyPair::generate().map_err(e)?;
@@ -140,12 +149,25 @@ impl DevState {
         }
         server.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         let server_cert = server.signed_by(&server_key, &issuer).map_err(e)?;
-        write_file(&self.path(files::SERVER_CERT), server_cert.pem().as_bytes(), false)?;
-        write_file(&self.path(files::SERVER_KEY), server_key.serialize_pem().as_bytes(), true)?;
+        write_file(
+            &self.path(files::SERVER_CERT),
+            server_cert.pem().as_bytes(),
+            false,
+        )?;
+        write_file(
+            &self.path(files::SERVER_KEY),
+            server_key.serialize_pem().as_bytes(),
+            true,
+        )?;
 
         for (cn, org, cert_file, key_file) in [
             ("myuser", "developers", files::USER_CERT, files::USER_KEY),
-            ("kubernetes-admin", "system:masters", files::ADMIN_CERT, files::ADMIN_KEY),
+            (
+                "kubernetes-admin",
+                "system:masters",
+                files::ADMIN_CERT,
+                files::ADMIN_KEY,
+            ),
         ] {
             let key = KeyPair::generate().map_err(e)?;
             let mut p = CertificateParams::new(Vec::<String>::new()).map_err(e)?;
@@ -235,7 +257,9 @@ impl DevState {
 }
 
 fn shell_quote(s: &str) -> String {
-    if s.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+:=@".contains(c)) {
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+:=@".contains(c))
+    {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))

@@ -68,7 +68,11 @@ pub struct AuthenticateArgs {
     pub authn: AuthnFlags,
 
     /// A bearer token to authenticate (as `Authorization: Bearer <token>`).
-    #[arg(long, conflicts_with = "client_cert", required_unless_present = "client_cert")]
+    #[arg(
+        long,
+        conflicts_with = "client_cert",
+        required_unless_present = "client_cert"
+    )]
     pub token: Option<String>,
 
     /// A PEM file with a client certificate chain (leaf first) to authenticate as if it

@@ -56,7 +56,9 @@ pub fn roots_from_pem(pem: &[u8]) -> Result<rustls::RootCertStore, String> {
     let mut roots = rustls::RootCertStore::empty();
     for cert in CertificateDer::pem_slice_iter(pem) {
         let cert = cert.map_err(|e| format!("invalid PEM: {e}"))?;
-        roots.add(cert).map_err(|e| format!("invalid CA certificate: {e}"))?;
+        roots
+            .add(cert)
+            .map_err(|e| format!("invalid CA certificate: {e}"))?;
     }
     if roots.is_empty() {
         return Err("data does not contain any valid RSA or ECDSA certificates".into());
@@ -74,7 +76,9 @@ pub struct HttpClient {
 
 impl std::fmt::Debug for HttpClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HttpClient").field("timeout", &self.timeout).finish()
+        f.debug_struct("HttpClient")
+            .field("timeout", &self.timeout)
+            .finish()
     }
 }
 
@@ -142,11 +146,17 @@ impl HttpClient {
         headers: &[(&str, &str)],
         body: Bytes,
     ) -> Result<HttpResponse, HttpError> {
-        let uri: Uri = url.parse().map_err(|e| HttpError::BadUrl(format!("{url}: {e}")))?;
+        let uri: Uri = url
+            .parse()
+            .map_err(|e| HttpError::BadUrl(format!("{url}: {e}")))?;
         let https = match uri.scheme_str() {
             Some("https") => true,
             Some("http") => false,
-            _ => return Err(HttpError::BadUrl(format!("{url}: scheme must be https or http"))),
+            _ => {
+                return Err(HttpError::BadUrl(format!(
+                    "{url}: scheme must be https or http"
+                )));
+            }
         };
         let host = uri
             .host()
@@ -168,7 +178,10 @@ impl HttpClient {
             .method(method)
             .uri(path)
             .header(hyper::header::HOST, authority)
-            .header(hyper::header::USER_AGENT, concat!("kauthn/", env!("CARGO_PKG_VERSION")));
+            .header(
+                hyper::header::USER_AGENT,
+                concat!("kauthn/", env!("CARGO_PKG_VERSION")),
+            );
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
@@ -177,8 +190,8 @@ impl HttpClient {
             .map_err(|e| HttpError::BadUrl(e.to_string()))?;
         if https {
             let name = self.server_name.clone().unwrap_or(host);
-            let name = ServerName::try_from(name)
-                .map_err(|e| HttpError::BadUrl(format!("{url}: {e}")))?;
+            let name =
+                ServerName::try_from(name).map_err(|e| HttpError::BadUrl(format!("{url}: {e}")))?;
             let tls = TlsConnector::from(Arc::clone(&self.tls))
                 .connect(name, tcp)
                 .await

@@ -80,7 +80,12 @@ impl JwksCache {
     /// with `client` (which holds `--oidc-ca-file` / `certificateAuthority`).
     pub fn new(issuer: &str, discovery_url: Option<&str>, client: HttpClient) -> Self {
         let discovery_url = discovery_url.map_or_else(
-            || format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/')),
+            || {
+                format!(
+                    "{}/.well-known/openid-configuration",
+                    issuer.trim_end_matches('/')
+                )
+            },
             str::to_string,
         );
         JwksCache {
@@ -112,11 +117,23 @@ impl JwksCache {
     async fn get(&self, url: &str) -> Result<Bytes, String> {
         let r = self
             .client
-            .send(Method::GET, url, &[("accept", "application/json")], Bytes::new())
+            .send(
+                Method::GET,
+                url,
+                &[("accept", "application/json")],
+                Bytes::new(),
+            )
             .await
             .map_err(|e| format!("Get {url:?}: {e}"))?;
         if !r.status.is_success() {
-            return Err(format!("{}: {}", r.status, String::from_utf8_lossy(&r.body).chars().take(256).collect::<String>()));
+            return Err(format!(
+                "{}: {}",
+                r.status,
+                String::from_utf8_lossy(&r.body)
+                    .chars()
+                    .take(256)
+                    .collect::<String>()
+            ));
         }
         Ok(r.body)
     }
@@ -154,9 +171,11 @@ impl JwksCache {
             None => self.discover().await?.jwks_uri,
         };
         let body = self.get(&uri).await?;
-        let doc: JwksDoc = serde_json::from_slice(&body).map_err(|e| format!("oidc: failed to decode keys: {e}"))?;
+        let doc: JwksDoc = serde_json::from_slice(&body)
+            .map_err(|e| format!("oidc: failed to decode keys: {e}"))?;
         let mut keys = OwnedKeySet::new();
-        keys.add_jwks(&body).map_err(|e| format!("oidc: invalid JWKS: {e}"))?;
+        keys.add_jwks(&body)
+            .map_err(|e| format!("oidc: invalid JWKS: {e}"))?;
         let kids = doc
             .keys
             .iter()
@@ -218,7 +237,9 @@ mod tests {
         let raw = key.public_key_raw().to_vec(); // 0x04 || X || Y
         let x = Base64UrlUnpadded::encode_string(&raw[1..33]);
         let y = Base64UrlUnpadded::encode_string(&raw[33..65]);
-        format!("{{\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"{kid}\",\"use\":\"sig\",\"x\":\"{x}\",\"y\":\"{y}\"}}")
+        format!(
+            "{{\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"{kid}\",\"use\":\"sig\",\"x\":\"{x}\",\"y\":\"{y}\"}}"
+        )
     }
 
     struct Provider {
@@ -235,7 +256,12 @@ mod tests {
         let down = Arc::new(AtomicBool::new(false));
         let kids = Arc::new(Mutex::new(vec!["k1".to_string()]));
         let issuer_slot = Arc::new(Mutex::new(String::new()));
-        let (c, d, k, i) = (Arc::clone(&jwks_calls), Arc::clone(&down), Arc::clone(&kids), Arc::clone(&issuer_slot));
+        let (c, d, k, i) = (
+            Arc::clone(&jwks_calls),
+            Arc::clone(&down),
+            Arc::clone(&kids),
+            Arc::clone(&issuer_slot),
+        );
         let override_iss = issuer_override.map(str::to_string);
         let handler: testutil::Handler = Arc::new(move |_m, path, _b| {
             if d.load(Ordering::SeqCst) {
@@ -245,12 +271,20 @@ mod tests {
             match path {
                 "/.well-known/openid-configuration" => {
                     let iss = override_iss.clone().unwrap_or_else(|| issuer.clone());
-                    (StatusCode::OK, vec![], format!("{{\"issuer\":\"{iss}\",\"jwks_uri\":\"{issuer}/keys\"}}"))
+                    (
+                        StatusCode::OK,
+                        vec![],
+                        format!("{{\"issuer\":\"{iss}\",\"jwks_uri\":\"{issuer}/keys\"}}"),
+                    )
                 }
                 "/keys" => {
                     c.fetch_add(1, Ordering::SeqCst);
                     let keys: Vec<String> = k.lock().unwrap().iter().map(|k| jwk(k)).collect();
-                    (StatusCode::OK, vec![], format!("{{\"keys\":[{}]}}", keys.join(",")))
+                    (
+                        StatusCode::OK,
+                        vec![],
+                        format!("{{\"keys\":[{}]}}", keys.join(",")),
+                    )
                 }
                 _ => (StatusCode::NOT_FOUND, vec![], String::new()),
             }
@@ -258,11 +292,18 @@ mod tests {
         let addr = testutil::serve(Some(tls), handler).await;
         let issuer = format!("https://127.0.0.1:{}", addr.port());
         *issuer_slot.lock().unwrap() = issuer.clone();
-        Provider { issuer, ca, jwks_calls, down, kids }
+        Provider {
+            issuer,
+            ca,
+            jwks_calls,
+            down,
+            kids,
+        }
     }
 
     fn cache(p: &Provider) -> JwksCache {
-        let client = HttpClient::new(Some(p.ca.as_bytes()), None, None, Duration::from_secs(5)).unwrap();
+        let client =
+            HttpClient::new(Some(p.ca.as_bytes()), None, None, Duration::from_secs(5)).unwrap();
         JwksCache::new(&p.issuer, None, client)
     }
 
@@ -279,7 +320,10 @@ mod tests {
     async fn an_issuer_mismatch_in_discovery_is_rejected() {
         let p = provider(Some("https://evil.example")).await;
         let err = cache(&p).refresh().await.unwrap_err();
-        assert!(err.starts_with("oidc: issuer did not match the issuer returned by provider"), "{err}");
+        assert!(
+            err.starts_with("oidc: issuer did not match the issuer returned by provider"),
+            "{err}"
+        );
     }
 
     #[tokio::test]
@@ -298,7 +342,11 @@ mod tests {
         assert_eq!(p.jwks_calls.load(Ordering::SeqCst), 2);
         // ...and a flood of made-up kids within the interval does not.
         for i in 0..20 {
-            assert!(!c.keys_for(Some(&format!("bogus-{i}"))).await.has_kid("bogus"));
+            assert!(
+                !c.keys_for(Some(&format!("bogus-{i}")))
+                    .await
+                    .has_kid("bogus")
+            );
         }
         assert_eq!(p.jwks_calls.load(Ordering::SeqCst), 2);
     }

@@ -132,23 +132,32 @@ impl Kubeconfig {
             };
             (c, u)
         } else {
-            let ctx = field_of(&self.contexts, &self.current_context, "context").ok_or_else(|| {
-                ConfigError::new(
-                    shown.clone(),
-                    "current-context",
-                    format!("context {:?} not found", self.current_context),
-                )
-            })?;
+            let ctx =
+                field_of(&self.contexts, &self.current_context, "context").ok_or_else(|| {
+                    ConfigError::new(
+                        shown.clone(),
+                        "current-context",
+                        format!("context {:?} not found", self.current_context),
+                    )
+                })?;
             (
                 field_of(&self.clusters, &ctx.cluster, "cluster"),
                 field_of(&self.users, &ctx.user, "user"),
             )
         };
         let cluster = cluster.ok_or_else(|| {
-            ConfigError::new(shown.clone(), "clusters", "no cluster (set current-context or keep exactly one cluster)")
+            ConfigError::new(
+                shown.clone(),
+                "clusters",
+                "no cluster (set current-context or keep exactly one cluster)",
+            )
         })?;
         if cluster.server.is_empty() {
-            return Err(ConfigError::new(shown, "clusters[].cluster.server", "Required value"));
+            return Err(ConfigError::new(
+                shown,
+                "clusters[].cluster.server",
+                "Required value",
+            ));
         }
         if !(cluster.server.starts_with("https://") || cluster.server.starts_with("http://")) {
             return Err(ConfigError::new(
@@ -164,20 +173,21 @@ impl Kubeconfig {
                 "not supported by kauthn: give certificate-authority instead",
             ));
         }
-        let file_or_data = |file: &str, data: &str, field: &str| -> Result<Option<Vec<u8>>, ConfigError> {
-            if !data.is_empty() {
-                return Base64::decode_vec(data.trim())
+        let file_or_data =
+            |file: &str, data: &str, field: &str| -> Result<Option<Vec<u8>>, ConfigError> {
+                if !data.is_empty() {
+                    return Base64::decode_vec(data.trim()).map(Some).map_err(|_| {
+                        ConfigError::new(shown.clone(), field, "illegal base64 data")
+                    });
+                }
+                if file.is_empty() {
+                    return Ok(None);
+                }
+                let p = resolve(&base, file);
+                std::fs::read(&p)
                     .map(Some)
-                    .map_err(|_| ConfigError::new(shown.clone(), field, "illegal base64 data"));
-            }
-            if file.is_empty() {
-                return Ok(None);
-            }
-            let p = resolve(&base, file);
-            std::fs::read(&p)
-                .map(Some)
-                .map_err(|e| ConfigError::new(p.display().to_string(), field, e.to_string()))
-        };
+                    .map_err(|e| ConfigError::new(p.display().to_string(), field, e.to_string()))
+            };
         let ca_pem = file_or_data(
             &cluster.certificate_authority,
             &cluster.certificate_authority_data,
@@ -194,7 +204,11 @@ impl Kubeconfig {
             ..WebhookTarget::default()
         };
         if let Some(user) = user {
-            let cert = file_or_data(&user.client_certificate, &user.client_certificate_data, "client-certificate")?;
+            let cert = file_or_data(
+                &user.client_certificate,
+                &user.client_certificate_data,
+                "client-certificate",
+            )?;
             let key = file_or_data(&user.client_key, &user.client_key_data, "client-key")?;
             match (cert, key) {
                 (Some(c), Some(k)) => target.client_identity = Some((c, k)),
@@ -211,8 +225,9 @@ impl Kubeconfig {
                 target.token = Some(user.token);
             } else if !user.token_file.is_empty() {
                 let p = resolve(&base, &user.token_file);
-                let t = std::fs::read_to_string(&p)
-                    .map_err(|e| ConfigError::new(p.display().to_string(), "tokenFile", e.to_string()))?;
+                let t = std::fs::read_to_string(&p).map_err(|e| {
+                    ConfigError::new(p.display().to_string(), "tokenFile", e.to_string())
+                })?;
                 target.token = Some(t.trim().to_string());
             }
         }
@@ -222,7 +237,11 @@ impl Kubeconfig {
 
 fn resolve(base: &Path, file: &str) -> PathBuf {
     let p = Path::new(file);
-    if p.is_absolute() { p.to_path_buf() } else { base.join(p) }
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
 }
 
 #[cfg(test)]
@@ -246,6 +265,9 @@ mod tests {
         let kc: Kubeconfig =
             serde_norway::from_str("clusters:\n- name: a\n  cluster: {}\n").unwrap();
         let e = kc.webhook_target(Path::new("/tmp/kc")).unwrap_err();
-        assert_eq!(e.to_string(), "/tmp/kc: clusters[].cluster.server: Required value");
+        assert_eq!(
+            e.to_string(),
+            "/tmp/kc: clusters[].cluster.server: Required value"
+        );
     }
 }

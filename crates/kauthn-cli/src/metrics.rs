@@ -107,8 +107,14 @@ impl Metrics {
                 "authentication_duration_seconds_bucket{{result=\"{label}\",le=\"+Inf\"}} {total}"
             );
             let sum = Duration::from_nanos(s.sum_nanos.load(Ordering::Relaxed)).as_secs_f64();
-            let _ = writeln!(out, "authentication_duration_seconds_sum{{result=\"{label}\"}} {sum}");
-            let _ = writeln!(out, "authentication_duration_seconds_count{{result=\"{label}\"}} {total}");
+            let _ = writeln!(
+                out,
+                "authentication_duration_seconds_sum{{result=\"{label}\"}} {sum}"
+            );
+            let _ = writeln!(
+                out,
+                "authentication_duration_seconds_count{{result=\"{label}\"}} {total}"
+            );
         }
         out
     }
@@ -126,8 +132,12 @@ mod tests {
         let text = m.render();
         assert!(text.contains("authentication_attempts{result=\"success\"} 1\n"));
         assert!(text.contains("authentication_attempts{result=\"failure\"} 0\n"));
-        assert!(text.contains("authentication_duration_seconds_bucket{result=\"success\",le=\"0.001\"} 0\n"));
-        assert!(text.contains("authentication_duration_seconds_bucket{result=\"success\",le=\"0.002\"} 1\n"));
+        assert!(text.contains(
+            "authentication_duration_seconds_bucket{result=\"success\",le=\"0.001\"} 0\n"
+        ));
+        assert!(text.contains(
+            "authentication_duration_seconds_bucket{result=\"success\",le=\"0.002\"} 1\n"
+        ));
         assert!(text.contains("authentication_duration_seconds_count{result=\"error\"} 1\n"));
     }
 }

@@ -34,7 +34,10 @@ pub fn main() -> ExitCode {
 
 /// The flags with the development setup filled in when no authenticator flag is given;
 /// the state too when it is used (also for the serving certificate).
-fn resolve(flags: &AuthnFlags, need_tls: bool) -> Result<(AuthnFlags, Option<(DevState, bool)>), ConfigError> {
+fn resolve(
+    flags: &AuthnFlags,
+    need_tls: bool,
+) -> Result<(AuthnFlags, Option<(DevState, bool)>), ConfigError> {
     let dev = flags.no_authenticator_flags();
     let mut flags = flags.clone();
     if !dev && !need_tls {
@@ -78,26 +81,32 @@ fn serve(args: ServeArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     };
     let (flags, state) = resolve(&args.authn, need_tls)?;
     let cfg = config::load(&flags)?;
-    let (cert_file, key_file): (PathBuf, PathBuf) = match (&args.tls_cert_file, &args.tls_private_key_file, &state) {
-        (Some(c), Some(k), _) => (c.clone(), k.clone()),
-        (_, _, Some((st, _))) => (st.path(files::SERVER_CERT), st.path(files::SERVER_KEY)),
-        _ => return Err("no serving certificate".into()),
-    };
+    let (cert_file, key_file): (PathBuf, PathBuf) =
+        match (&args.tls_cert_file, &args.tls_private_key_file, &state) {
+            (Some(c), Some(k), _) => (c.clone(), k.clone()),
+            (_, _, Some((st, _))) => (st.path(files::SERVER_CERT), st.path(files::SERVER_KEY)),
+            _ => return Err("no serving certificate".into()),
+        };
     let read = |p: &PathBuf, flag: &str| {
         std::fs::read(p).map_err(|e| ConfigError::new(p.display().to_string(), flag, e.to_string()))
     };
-    let tls = server::tls_config(&read(&cert_file, "--tls-cert-file")?, &read(&key_file, "--tls-private-key-file")?)
-        .map_err(|e| ConfigError::new(cert_file.display().to_string(), "", e))?;
+    let tls = server::tls_config(
+        &read(&cert_file, "--tls-cert-file")?,
+        &read(&key_file, "--tls-private-key-file")?,
+    )
+    .map_err(|e| ConfigError::new(cert_file.display().to_string(), "", e))?;
     let groups = cfg.tokenreview_allowed_groups.clone();
 
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async move {
         let addr = SocketAddr::new(args.bind_address, args.secure_port);
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|e| ConfigError::new("--secure-port", "", format!("listen tcp {addr}: {e}")))?;
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+            ConfigError::new("--secure-port", "", format!("listen tcp {addr}: {e}"))
+        })?;
         let local = listener.local_addr()?;
-        let chain = Chain::build(cfg);
+        let chain = Chain::build(cfg)?;
         tracing::info!(strategies = ?chain.strategies, "authentication chain");
         let url = match local.ip() {
             ip if ip.is_unspecified() => format!("https://127.0.0.1:{}", local.port()),
@@ -136,15 +145,19 @@ fn authenticate(args: AuthenticateArgs) -> Result<ExitCode, Box<dyn std::error::
     let (flags, _) = resolve(&args.authn, false)?;
     let cfg = config::load(&flags)?;
     let now = match &args.now {
-        Some(t) => kauthn::UnixTime::parse_rfc3339(t.as_bytes())
-            .map_err(|e| ConfigError::new("--now", "", format!("{t:?}: {e}")))?
-            .0,
+        Some(t) => {
+            kauthn::UnixTime::parse_rfc3339(t.as_bytes())
+                .map_err(|e| ConfigError::new("--now", "", format!("{t:?}: {e}")))?
+                .0
+        }
         None => {
-            let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+            let secs = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)?
+                .as_secs();
             kauthn::UnixTime::from_secs(i64::try_from(secs)?)
         }
     };
-    let chain = Chain::build(cfg);
+    let chain = Chain::build(cfg)?;
     let bearer = args.token.as_ref().map(|t| format!("Bearer {t}"));
     let headers: Vec<(&str, &[u8])> = bearer
         .as_ref()
@@ -154,14 +167,21 @@ fn authenticate(args: AuthenticateArgs) -> Result<ExitCode, Box<dyn std::error::
     let certs: Vec<Vec<u8>> = match &args.client_cert {
         Some(p) => {
             use rustls::pki_types::{CertificateDer, pem::PemObject as _};
-            let pem = std::fs::read(p)
-                .map_err(|e| ConfigError::new(p.display().to_string(), "--client-cert", e.to_string()))?;
+            let pem = std::fs::read(p).map_err(|e| {
+                ConfigError::new(p.display().to_string(), "--client-cert", e.to_string())
+            })?;
             let certs = CertificateDer::pem_slice_iter(&pem)
                 .map(|c| c.map(|c| c.to_vec()))
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| ConfigError::new(p.display().to_string(), "--client-cert", e.to_string()))?;
+                .map_err(|e| {
+                    ConfigError::new(p.display().to_string(), "--client-cert", e.to_string())
+                })?;
             if certs.is_empty() {
-                return Err(Box::new(ConfigError::new(p.display().to_string(), "--client-cert", "no CERTIFICATE block")));
+                return Err(Box::new(ConfigError::new(
+                    p.display().to_string(),
+                    "--client-cert",
+                    "no CERTIFICATE block",
+                )));
             }
             certs
         }
@@ -170,12 +190,22 @@ fn authenticate(args: AuthenticateArgs) -> Result<ExitCode, Box<dyn std::error::
     let refs: Vec<&[u8]> = certs.iter().map(Vec::as_slice).collect();
     let outcome = chain.authenticate(&headers, "/", &refs, chain.api_audiences(), now);
     let result = match outcome {
-        AuthOutcome::Authenticated(u) => api::ReviewResult { user: Some(u), error: None },
+        AuthOutcome::Authenticated(u) => api::ReviewResult {
+            user: Some(u),
+            error: None,
+        },
         AuthOutcome::Failure => api::ReviewResult::default(),
-        AuthOutcome::Error(e) => api::ReviewResult { user: None, error: Some(e) },
+        AuthOutcome::Error(e) => api::ReviewResult {
+            user: None,
+            error: Some(e),
+        },
     };
     let ok = result.user.is_some();
     let status = api::token_review_status(&result);
     println!("{}", serde_json::to_string_pretty(&status)?);
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

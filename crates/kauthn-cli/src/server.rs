@@ -116,8 +116,8 @@ pub fn tls_config(cert_pem: &[u8], key_pem: &[u8]) -> Result<rustls::ServerConfi
     if chain.is_empty() {
         return Err("--tls-cert-file: no CERTIFICATE block".into());
     }
-    let key =
-        PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| format!("--tls-private-key-file: {e}"))?;
+    let key = PrivateKeyDer::from_pem_slice(key_pem)
+        .map_err(|e| format!("--tls-private-key-file: {e}"))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = Arc::new(RequestClientCert {
         algs: provider.signature_verification_algorithms,
@@ -144,7 +144,9 @@ pub struct AppState {
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState").field("chain", &self.chain).finish()
+        f.debug_struct("AppState")
+            .field("chain", &self.chain)
+            .finish()
     }
 }
 
@@ -226,16 +228,24 @@ type Resp = Response<Full<Bytes>>;
 fn plain(code: StatusCode, body: &'static str) -> Resp {
     let mut r = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
     *r.status_mut() = code;
-    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     r
 }
 
 fn object(code: StatusCode, format: Format, body: Bytes) -> Resp {
     let mut r = Response::new(Full::new(body));
     *r.status_mut() = code;
-    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
-    r.headers_mut()
-        .insert("cache-control", HeaderValue::from_static("no-cache, private"));
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
+    r.headers_mut().insert(
+        "cache-control",
+        HeaderValue::from_static("no-cache, private"),
+    );
     r
 }
 
@@ -278,7 +288,10 @@ fn now() -> kauthn::UnixTime {
 }
 
 fn credential_kind(req: &Request<Incoming>, certs: &[Vec<u8>]) -> &'static str {
-    match (req.headers().contains_key(hyper::header::AUTHORIZATION), certs.is_empty()) {
+    match (
+        req.headers().contains_key(hyper::header::AUTHORIZATION),
+        certs.is_empty(),
+    ) {
         (true, false) => "bearer+certificate",
         (true, true) => "bearer",
         (false, false) => "certificate",
@@ -337,7 +350,10 @@ async fn handle(
         return status(
             StatusCode::NOT_ACCEPTABLE,
             "NotAcceptable",
-            &format!("only the following media types are accepted: {}", api::ACCEPTED_MEDIA_TYPES),
+            &format!(
+                "only the following media types are accepted: {}",
+                api::ACCEPTED_MEDIA_TYPES
+            ),
             None,
             Format::Json,
             pretty,
@@ -376,12 +392,23 @@ async fn handle(
                 reason,
                 "Unable to authenticate the request"
             );
-            return status(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized", None, format, pretty);
+            return status(
+                StatusCode::UNAUTHORIZED,
+                "Unauthorized",
+                "Unauthorized",
+                None,
+                format,
+                pretty,
+            );
         }
     };
     tracing::debug!(%peer, method = %method, path = %path, user = %user.name, "authenticated");
 
-    let info = RequestInfo::new(method.as_str(), &path, req.uri().query().unwrap_or_default());
+    let info = RequestInfo::new(
+        method.as_str(),
+        &path,
+        req.uri().query().unwrap_or_default(),
+    );
     let may_review = user
         .groups
         .iter()
@@ -393,7 +420,14 @@ async fn handle(
                 Err(resp) => return resp,
             };
             if let Err(e) = api::decode_self_subject_review(&body, req_format) {
-                return status(StatusCode::BAD_REQUEST, "BadRequest", &e, None, format, pretty);
+                return status(
+                    StatusCode::BAD_REQUEST,
+                    "BadRequest",
+                    &e,
+                    None,
+                    format,
+                    pretty,
+                );
             }
             object(
                 StatusCode::CREATED,
@@ -409,7 +443,14 @@ async fn handle(
             let review = match api::decode_token_review(&body, req_format) {
                 Ok(r) => r,
                 Err(e) => {
-                    return status(StatusCode::BAD_REQUEST, "BadRequest", &e, None, format, pretty);
+                    return status(
+                        StatusCode::BAD_REQUEST,
+                        "BadRequest",
+                        &e,
+                        None,
+                        format,
+                        pretty,
+                    );
                 }
             };
             if review.token.is_empty() {
@@ -440,9 +481,22 @@ async fn handle(
     }
 }
 
-fn forbidden(user: &AuthUser, info: &RequestInfo, path: &str, format: Format, pretty: bool) -> Resp {
+fn forbidden(
+    user: &AuthUser,
+    info: &RequestInfo,
+    path: &str,
+    format: Format,
+    pretty: bool,
+) -> Resp {
     let (msg, details) = info.forbidden(&user.name, path);
-    status(StatusCode::FORBIDDEN, "Forbidden", &msg, Some(details), format, pretty)
+    status(
+        StatusCode::FORBIDDEN,
+        "Forbidden",
+        &msg,
+        Some(details),
+        format,
+        pretty,
+    )
 }
 
 /// Runs a TokenReview as kube-apiserver's TokenReview REST handler does: a request with
@@ -474,7 +528,10 @@ async fn read_body(
     format: Format,
     pretty: bool,
 ) -> Result<(Format, Bytes), Resp> {
-    let ct = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let ct = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
     let Some(req_format) = api::content_type_format(ct) else {
         return Err(status(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,

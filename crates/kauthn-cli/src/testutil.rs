@@ -12,8 +12,9 @@ use rcgen::{CertificateParams, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 /// A handler: method, path, body → status, extra headers, body.
-pub(crate) type Handler =
-    Arc<dyn Fn(&str, &str, Bytes) -> (StatusCode, Vec<(&'static str, String)>, String) + Send + Sync>;
+pub(crate) type Handler = Arc<
+    dyn Fn(&str, &str, Bytes) -> (StatusCode, Vec<(&'static str, String)>, String) + Send + Sync,
+>;
 
 /// A self-signed serving certificate for 127.0.0.1 and its CA PEM (the same certificate).
 pub(crate) fn self_signed() -> (rustls::ServerConfig, String) {
@@ -54,7 +55,12 @@ pub(crate) async fn serve(tls: Option<rustls::ServerConfig>, handler: Handler) -
                     async move {
                         let method = req.method().to_string();
                         let path = req.uri().path().to_string();
-                        let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                        let body = req
+                            .into_body()
+                            .collect()
+                            .await
+                            .map(|b| b.to_bytes())
+                            .unwrap_or_default();
                         let (status, headers, body) = handler(&method, &path, body);
                         let mut r = Response::new(Full::new(Bytes::from(body)));
                         *r.status_mut() = status;

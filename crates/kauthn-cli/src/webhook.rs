@@ -68,9 +68,14 @@ impl std::fmt::Display for WebhookError {
         match self {
             WebhookError::Transport(e) => write!(f, "Post webhook: {e}"),
             WebhookError::Status { code, body } => {
-                write!(f, "the server responded with the status code {code} but did not return more information: {body}")
+                write!(
+                    f,
+                    "the server responded with the status code {code} but did not return more information: {body}"
+                )
             }
-            WebhookError::NoAttempts => f.write_str("number of webhook retry attempts must be greater than 0, but is: 0"),
+            WebhookError::NoAttempts => {
+                f.write_str("number of webhook retry attempts must be greater than 0, but is: 0")
+            }
         }
     }
 }
@@ -100,7 +105,11 @@ fn should_retry(e: &WebhookError, retry_after: bool) -> bool {
 
 impl WebhookClient {
     /// A client for a resolved kubeconfig target.
-    pub fn from_target(t: &WebhookTarget, timeout: Duration, backoff: Backoff) -> Result<Self, String> {
+    pub fn from_target(
+        t: &WebhookTarget,
+        timeout: Duration,
+        backoff: Backoff,
+    ) -> Result<Self, String> {
         let identity = t
             .client_identity
             .as_ref()
@@ -108,7 +117,12 @@ impl WebhookClient {
         Ok(WebhookClient {
             url: t.server.clone(),
             token: t.token.clone(),
-            client: HttpClient::new(t.ca_pem.as_deref(), identity, t.tls_server_name.clone(), timeout)?,
+            client: HttpClient::new(
+                t.ca_pem.as_deref(),
+                identity,
+                t.tls_server_name.clone(),
+                timeout,
+            )?,
             backoff,
         })
     }
@@ -117,7 +131,10 @@ impl WebhookClient {
     /// as upstream does.
     pub async fn post(&self, body: Bytes) -> Result<Bytes, WebhookError> {
         let auth = self.token.as_ref().map(|t| format!("Bearer {t}"));
-        let mut headers = vec![("content-type", "application/json"), ("accept", "application/json")];
+        let mut headers = vec![
+            ("content-type", "application/json"),
+            ("accept", "application/json"),
+        ];
         if let Some(a) = &auth {
             headers.push(("authorization", a.as_str()));
         }
@@ -129,11 +146,21 @@ impl WebhookClient {
                 tokio::time::sleep(delay + jitter).await;
                 delay = delay.mul_f64(self.backoff.factor);
             }
-            let (err, retry_after) = match self.client.send(Method::POST, &self.url, &headers, body.clone()).await {
+            let (err, retry_after) = match self
+                .client
+                .send(Method::POST, &self.url, &headers, body.clone())
+                .await
+            {
                 Ok(r) if r.status.is_success() => return Ok(r.body),
                 Ok(r) => {
                     let text: String = String::from_utf8_lossy(&r.body).chars().take(256).collect();
-                    (WebhookError::Status { code: r.status.as_u16(), body: text }, r.retry_after)
+                    (
+                        WebhookError::Status {
+                            code: r.status.as_u16(),
+                            body: text,
+                        },
+                        r.retry_after,
+                    )
                 }
                 Err(e) => (WebhookError::Transport(e), false),
             };
@@ -192,19 +219,30 @@ mod tests {
         }
     }
 
-    async fn server_answering(code: u16, retry_after: bool, calls: Arc<AtomicUsize>) -> (String, String) {
+    async fn server_answering(
+        code: u16,
+        retry_after: bool,
+        calls: Arc<AtomicUsize>,
+    ) -> (String, String) {
         let (tls, ca) = testutil::self_signed();
         let handler: testutil::Handler = Arc::new(move |method, path, body| {
             calls.fetch_add(1, Ordering::SeqCst);
             assert_eq!((method, path), ("POST", "/authenticate"));
             assert!(body.starts_with(b"{\"kind\":\"TokenReview\""));
-            let headers = if retry_after { vec![("retry-after", "0".to_string())] } else { vec![] };
+            let headers = if retry_after {
+                vec![("retry-after", "0".to_string())]
+            } else {
+                vec![]
+            };
             let status = StatusCode::from_u16(code).unwrap();
             let body = "{\"apiVersion\":\"authentication.k8s.io/v1\",\"kind\":\"TokenReview\",\"status\":{\"authenticated\":true,\"user\":{\"username\":\"jane\"}}}";
             (status, headers, body.to_string())
         });
         let addr = testutil::serve(Some(tls), handler).await;
-        (format!("https://127.0.0.1:{}/authenticate", addr.port()), ca)
+        (
+            format!("https://127.0.0.1:{}/authenticate", addr.port()),
+            ca,
+        )
     }
 
     fn client(url: String, ca: String, backoff: Backoff) -> WebhookClient {
@@ -223,7 +261,10 @@ mod tests {
     async fn a_200_answer_is_returned_after_one_call() {
         let calls = Arc::new(AtomicUsize::new(0));
         let (url, ca) = server_answering(200, false, Arc::clone(&calls)).await;
-        let body = client(url, ca, fast()).post(Bytes::from_static(REVIEW.as_bytes())).await.unwrap();
+        let body = client(url, ca, fast())
+            .post(Bytes::from_static(REVIEW.as_bytes()))
+            .await
+            .unwrap();
         assert!(body.starts_with(b"{\"apiVersion\""));
         assert_eq!(calls.load(Ordering::SeqCst), 1);
     }
@@ -232,7 +273,10 @@ mod tests {
     async fn a_500_is_retried_five_times_then_is_an_error() {
         let calls = Arc::new(AtomicUsize::new(0));
         let (url, ca) = server_answering(500, false, Arc::clone(&calls)).await;
-        let err = client(url, ca, fast()).post(Bytes::from_static(REVIEW.as_bytes())).await.unwrap_err();
+        let err = client(url, ca, fast())
+            .post(Bytes::from_static(REVIEW.as_bytes()))
+            .await
+            .unwrap_err();
         assert!(matches!(err, WebhookError::Status { code: 500, .. }));
         assert_eq!(calls.load(Ordering::SeqCst), 5);
     }
@@ -241,11 +285,17 @@ mod tests {
     async fn a_429_is_retried_and_a_404_is_final() {
         let calls = Arc::new(AtomicUsize::new(0));
         let (url, ca) = server_answering(429, false, Arc::clone(&calls)).await;
-        client(url, ca, fast()).post(Bytes::from_static(REVIEW.as_bytes())).await.unwrap_err();
+        client(url, ca, fast())
+            .post(Bytes::from_static(REVIEW.as_bytes()))
+            .await
+            .unwrap_err();
         assert_eq!(calls.load(Ordering::SeqCst), 5);
         let calls = Arc::new(AtomicUsize::new(0));
         let (url, ca) = server_answering(404, false, Arc::clone(&calls)).await;
-        client(url, ca, fast()).post(Bytes::from_static(REVIEW.as_bytes())).await.unwrap_err();
+        client(url, ca, fast())
+            .post(Bytes::from_static(REVIEW.as_bytes()))
+            .await
+            .unwrap_err();
         assert_eq!(calls.load(Ordering::SeqCst), 1);
     }
 
@@ -253,7 +303,10 @@ mod tests {
     async fn retry_after_makes_any_status_retryable() {
         let calls = Arc::new(AtomicUsize::new(0));
         let (url, ca) = server_answering(503, true, Arc::clone(&calls)).await;
-        client(url, ca, fast()).post(Bytes::from_static(REVIEW.as_bytes())).await.unwrap_err();
+        client(url, ca, fast())
+            .post(Bytes::from_static(REVIEW.as_bytes()))
+            .await
+            .unwrap_err();
         assert_eq!(calls.load(Ordering::SeqCst), 5);
     }
 
@@ -262,7 +315,10 @@ mod tests {
         let calls = Arc::new(AtomicUsize::new(0));
         let (url, _ca) = server_answering(200, false, Arc::clone(&calls)).await;
         let (_, other_ca) = testutil::self_signed();
-        let err = client(url, other_ca, fast()).post(Bytes::from_static(REVIEW.as_bytes())).await.unwrap_err();
+        let err = client(url, other_ca, fast())
+            .post(Bytes::from_static(REVIEW.as_bytes()))
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("tls"), "{err}");
         assert_eq!(calls.load(Ordering::SeqCst), 0);
     }
@@ -283,7 +339,10 @@ mod tests {
         };
         let c = WebhookClient::from_target(&t, Duration::from_millis(200), fast()).unwrap();
         let started = std::time::Instant::now();
-        let err = c.post(Bytes::from_static(REVIEW.as_bytes())).await.unwrap_err();
+        let err = c
+            .post(Bytes::from_static(REVIEW.as_bytes()))
+            .await
+            .unwrap_err();
         assert_eq!(err, WebhookError::Transport(HttpError::Timeout));
         assert!(started.elapsed() < Duration::from_secs(2));
         hold.abort();
@@ -296,6 +355,9 @@ mod tests {
             ..WebhookTarget::default()
         };
         let c = WebhookClient::from_target(&t, Duration::from_millis(500), fast()).unwrap();
-        assert!(matches!(c.post_blocking(Bytes::new()), Err(WebhookError::Transport(_))));
+        assert!(matches!(
+            c.post_blocking(Bytes::new()),
+            Err(WebhookError::Transport(_))
+        ));
     }
 }

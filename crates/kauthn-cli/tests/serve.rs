@@ -39,12 +39,19 @@ fn curl_with_the_development_client_certificate_gets_kube_apiservers_403() {
     }
     let dir = TempDir::new("curl403");
     let srv = dev_server(&dir, &[]);
-    assert!(srv.stdout.contains("kubectl --kubeconfig"), "{}", srv.stdout);
+    assert!(
+        srv.stdout.contains("kubectl --kubeconfig"),
+        "{}",
+        srv.stdout
+    );
     assert!(srv.stdout.contains("curl --cacert"), "{}", srv.stdout);
     let (code, body) = curl(&[
-        "--cacert", &dir.s("state/ca.crt"),
-        "--cert", &dir.s("state/myuser.crt"),
-        "--key", &dir.s("state/myuser.key"),
+        "--cacert",
+        &dir.s("state/ca.crt"),
+        "--cert",
+        &dir.s("state/myuser.crt"),
+        "--key",
+        &dir.s("state/myuser.key"),
         &format!("{}/", srv.url),
     ]);
     assert_eq!(code, 403, "{body}");
@@ -54,7 +61,10 @@ fn curl_with_the_development_client_certificate_gets_kube_apiservers_403() {
     assert_eq!(v["status"], "Failure");
     assert_eq!(v["reason"], "Forbidden");
     assert_eq!(v["code"], 403);
-    assert_eq!(v["message"], "forbidden: User \"myuser\" cannot get path \"/\"");
+    assert_eq!(
+        v["message"],
+        "forbidden: User \"myuser\" cannot get path \"/\""
+    );
     assert_eq!(v["details"], serde_json::json!({}));
 }
 
@@ -80,21 +90,35 @@ fn kubectl_auth_whoami_works_with_a_client_certificate_and_with_a_token() {
     let dir = TempDir::new("whoami");
     let _srv = dev_server(&dir, &[]);
     let kc = dir.s("state/kubeconfig");
-    let (ok, out, err) = run("kubectl", &["--kubeconfig", &kc, "auth", "whoami", "-o", "json"]);
+    let (ok, out, err) = run(
+        "kubectl",
+        &["--kubeconfig", &kc, "auth", "whoami", "-o", "json"],
+    );
     assert!(ok, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let ui = &v["status"]["userInfo"];
     assert_eq!(ui["username"], "myuser");
-    assert_eq!(ui["groups"], serde_json::json!(["developers", "system:authenticated"]));
-    assert!(ui["extra"]["authentication.kubernetes.io/credential-id"][0]
-        .as_str()
-        .unwrap()
-        .starts_with("X509SHA256="));
+    assert_eq!(
+        ui["groups"],
+        serde_json::json!(["developers", "system:authenticated"])
+    );
+    assert!(
+        ui["extra"]["authentication.kubernetes.io/credential-id"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("X509SHA256=")
+    );
 
-    let (ok, out, err) = run("kubectl", &["--kubeconfig", &kc, "--context", "alice", "auth", "whoami"]);
+    let (ok, out, err) = run(
+        "kubectl",
+        &["--kubeconfig", &kc, "--context", "alice", "auth", "whoami"],
+    );
     assert!(ok, "{err}");
     assert!(out.contains("alice"), "{out}");
-    assert!(out.contains("[developers viewers system:authenticated]"), "{out}");
+    assert!(
+        out.contains("[developers viewers system:authenticated]"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -108,18 +132,27 @@ fn an_untrusted_client_certificate_gets_401_not_a_handshake_failure() {
     drop(dev_server(&other, &[]));
     let srv = dev_server(&dir, &[]);
     let (code, body) = curl(&[
-        "--cacert", &dir.s("state/ca.crt"),
-        "--cert", &other.s("state/myuser.crt"),
-        "--key", &other.s("state/myuser.key"),
+        "--cacert",
+        &dir.s("state/ca.crt"),
+        "--cert",
+        &other.s("state/myuser.crt"),
+        "--key",
+        &other.s("state/myuser.key"),
         &format!("{}/", srv.url),
     ]);
     assert_eq!(code, 401, "{body}");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!((v["reason"].as_str(), v["message"].as_str()), (Some("Unauthorized"), Some("Unauthorized")));
+    assert_eq!(
+        (v["reason"].as_str(), v["message"].as_str()),
+        (Some("Unauthorized"), Some("Unauthorized"))
+    );
     // The log says why, and never prints a credential.
     std::thread::sleep(std::time::Duration::from_millis(100));
     let logs = srv.logs();
-    assert!(logs.contains("certificate signed by unknown authority"), "{logs}");
+    assert!(
+        logs.contains("certificate signed by unknown authority"),
+        "{logs}"
+    );
 }
 
 #[test]
@@ -132,7 +165,13 @@ fn bearer_tokens_anonymous_and_failed_credentials_answer_like_kube_apiserver() {
     let ca = dir.s("state/ca.crt");
     let alice = token_of(&dir, "alice");
     let auth = format!("Authorization: Bearer {alice}");
-    let (code, body) = curl(&["--cacert", &ca, "-H", &auth, &format!("{}/api/v1/namespaces/default/pods", srv.url)]);
+    let (code, body) = curl(&[
+        "--cacert",
+        &ca,
+        "-H",
+        &auth,
+        &format!("{}/api/v1/namespaces/default/pods", srv.url),
+    ]);
     assert_eq!(code, 403);
     assert!(body.contains(r#"pods is forbidden: User \"alice\" cannot list resource \"pods\" in API group \"\" in the namespace \"default\""#), "{body}");
 
@@ -143,12 +182,18 @@ fn bearer_tokens_anonymous_and_failed_credentials_answer_like_kube_apiserver() {
     // No credential: anonymous is on by default, so 403 for system:anonymous.
     let (code, body) = curl(&["--cacert", &ca, "-X", "POST", &format!("{}/", srv.url)]);
     assert_eq!(code, 403);
-    assert!(body.contains(r#"forbidden: User \"system:anonymous\" cannot post path \"/\""#), "{body}");
+    assert!(
+        body.contains(r#"forbidden: User \"system:anonymous\" cannot post path \"/\""#),
+        "{body}"
+    );
 
     std::thread::sleep(std::time::Duration::from_millis(100));
     let logs = srv.logs();
     assert!(logs.contains("invalid bearer token"), "{logs}");
-    assert!(!logs.contains("not-a-real-token-value"), "a token reached the logs");
+    assert!(
+        !logs.contains("not-a-real-token-value"),
+        "a token reached the logs"
+    );
     assert!(!logs.contains(&alice), "a token reached the logs");
 }
 
@@ -162,9 +207,12 @@ fn with_anonymous_auth_off_no_credentials_get_401() {
     drop(dev_server(&dir, &[]));
     let srv = Server::start(
         &[
-            "--client-ca-file", &dir.s("state/ca.crt"),
-            "--tls-cert-file", &dir.s("state/apiserver.crt"),
-            "--tls-private-key-file", &dir.s("state/apiserver.key"),
+            "--client-ca-file",
+            &dir.s("state/ca.crt"),
+            "--tls-cert-file",
+            &dir.s("state/apiserver.crt"),
+            "--tls-private-key-file",
+            &dir.s("state/apiserver.key"),
             "--anonymous-auth=false",
         ],
         dir.path(),
@@ -182,20 +230,46 @@ fn health_version_and_metrics_endpoints_answer_anyone() {
     let srv = dev_server(&dir, &[]);
     let ca = dir.s("state/ca.crt");
     for p in ["/healthz", "/livez", "/readyz"] {
-        assert_eq!(curl(&["--cacert", &ca, &format!("{}{p}", srv.url)]), (200, "ok".to_string()));
+        assert_eq!(
+            curl(&["--cacert", &ca, &format!("{}{p}", srv.url)]),
+            (200, "ok".to_string())
+        );
     }
     let (code, body) = curl(&["--cacert", &ca, &format!("{}/version", srv.url)]);
     assert_eq!(code, 200);
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["major"], "1");
     // One success (client certificate) and one error (bad token), then the counters.
-    curl(&["--cacert", &ca, "--cert", &dir.s("state/myuser.crt"), "--key", &dir.s("state/myuser.key"), &format!("{}/", srv.url)]);
-    curl(&["--cacert", &ca, "-H", "Authorization: Bearer nope", &format!("{}/", srv.url)]);
+    curl(&[
+        "--cacert",
+        &ca,
+        "--cert",
+        &dir.s("state/myuser.crt"),
+        "--key",
+        &dir.s("state/myuser.key"),
+        &format!("{}/", srv.url),
+    ]);
+    curl(&[
+        "--cacert",
+        &ca,
+        "-H",
+        "Authorization: Bearer nope",
+        &format!("{}/", srv.url),
+    ]);
     let (code, body) = curl(&["--cacert", &ca, &format!("{}/metrics", srv.url)]);
     assert_eq!(code, 200);
-    assert!(body.contains("authentication_attempts{result=\"success\"} 1"), "{body}");
-    assert!(body.contains("authentication_attempts{result=\"error\"} 1"), "{body}");
-    assert!(body.contains("# TYPE authentication_duration_seconds histogram"), "{body}");
+    assert!(
+        body.contains("authentication_attempts{result=\"success\"} 1"),
+        "{body}"
+    );
+    assert!(
+        body.contains("authentication_attempts{result=\"error\"} 1"),
+        "{body}"
+    );
+    assert!(
+        body.contains("# TYPE authentication_duration_seconds histogram"),
+        "{body}"
+    );
 }
 
 #[test]
@@ -206,7 +280,16 @@ fn http2_is_served() {
     let dir = TempDir::new("h2");
     let srv = dev_server(&dir, &[]);
     let out = std::process::Command::new("curl")
-        .args(["-sS", "--http2", "-o", "/dev/null", "-w", "%{http_version}", "--cacert", &dir.s("state/ca.crt")])
+        .args([
+            "-sS",
+            "--http2",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_version}",
+            "--cacert",
+            &dir.s("state/ca.crt"),
+        ])
         .arg(format!("{}/healthz", srv.url))
         .output()
         .unwrap();
@@ -226,22 +309,41 @@ fn token_reviews_are_answered_for_system_masters_and_forbidden_to_others() {
     let srv = dev_server(&dir, &[]);
     let ca = dir.s("state/ca.crt");
     let url = format!("{}/apis/authentication.k8s.io/v1/tokenreviews", srv.url);
-    let admin = ["--cert", &dir.s("state/admin.crt"), "--key", &dir.s("state/admin.key")].map(String::from);
+    let admin = [
+        "--cert",
+        &dir.s("state/admin.crt"),
+        "--key",
+        &dir.s("state/admin.key"),
+    ]
+    .map(String::from);
     let post = |who: &[String], ct: &str, body: &str| {
         let mut args: Vec<String> = vec!["--cacert".into(), ca.clone()];
         args.extend(who.iter().cloned());
-        args.extend(["-H".into(), format!("Content-Type: {ct}"), "--data-binary".into(), body.into(), url.clone()]);
+        args.extend([
+            "-H".into(),
+            format!("Content-Type: {ct}"),
+            "--data-binary".into(),
+            body.into(),
+            url.clone(),
+        ]);
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         curl(&refs)
     };
-    let (code, body) = post(&admin, "application/json", &review_body(&token_of(&dir, "alice")));
+    let (code, body) = post(
+        &admin,
+        "application/json",
+        &review_body(&token_of(&dir, "alice")),
+    );
     assert_eq!(code, 201, "{body}");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["kind"], "TokenReview");
     assert_eq!(v["status"]["authenticated"], true);
     assert_eq!(v["status"]["user"]["username"], "alice");
     assert_eq!(v["status"]["user"]["uid"], "alice-uid");
-    assert_eq!(v["status"]["user"]["groups"], serde_json::json!(["developers", "viewers", "system:authenticated"]));
+    assert_eq!(
+        v["status"]["user"]["groups"],
+        serde_json::json!(["developers", "viewers", "system:authenticated"])
+    );
 
     let (code, body) = post(&admin, "application/json", &review_body("wrong"));
     assert_eq!(code, 201);
@@ -254,11 +356,25 @@ fn token_reviews_are_answered_for_system_masters_and_forbidden_to_others() {
     assert_eq!(post(&admin, "application/json", &review_body("")).0, 400);
     let garbage = dir.join("garbage.pb");
     std::fs::write(&garbage, b"k8s\x00\xff\xffgarbage").unwrap();
-    assert_eq!(post(&admin, "application/vnd.kubernetes.protobuf", &format!("@{}", garbage.display())).0, 400);
+    assert_eq!(
+        post(
+            &admin,
+            "application/vnd.kubernetes.protobuf",
+            &format!("@{}", garbage.display())
+        )
+        .0,
+        400
+    );
     assert_eq!(post(&admin, "text/plain", "hello").0, 415);
 
     // myuser is not in system:masters.
-    let me = ["--cert", &dir.s("state/myuser.crt"), "--key", &dir.s("state/myuser.key")].map(String::from);
+    let me = [
+        "--cert",
+        &dir.s("state/myuser.crt"),
+        "--key",
+        &dir.s("state/myuser.key"),
+    ]
+    .map(String::from);
     let (code, body) = post(&me, "application/json", &review_body("x"));
     assert_eq!(code, 403);
     assert!(body.contains(r#"tokenreviews.authentication.k8s.io is forbidden: User \"myuser\" cannot create resource \"tokenreviews\" in API group \"authentication.k8s.io\" at the cluster scope"#), "{body}");
@@ -277,10 +393,16 @@ fn oversized_bodies_are_refused() {
     // RFC 9113 allows but curl 7.x reports as a framing error instead of the 413.
     let (code, _) = curl(&[
         "--http1.1",
-        "--cacert", &dir.s("state/ca.crt"),
-        "--cert", &dir.s("state/admin.crt"), "--key", &dir.s("state/admin.key"),
-        "-H", "Content-Type: application/json",
-        "--data-binary", &format!("@{}", big.display()),
+        "--cacert",
+        &dir.s("state/ca.crt"),
+        "--cert",
+        &dir.s("state/admin.crt"),
+        "--key",
+        &dir.s("state/admin.key"),
+        "-H",
+        "Content-Type: application/json",
+        "--data-binary",
+        &format!("@{}", big.display()),
         &format!("{}/apis/authentication.k8s.io/v1/tokenreviews", srv.url),
     ]);
     assert_eq!(code, 413);
@@ -288,9 +410,13 @@ fn oversized_bodies_are_refused() {
 
 #[test]
 fn the_official_python_client_creates_a_token_review() {
-    let probe = std::process::Command::new("python3").args(["-c", "import kubernetes"]).output();
+    let probe = std::process::Command::new("python3")
+        .args(["-c", "import kubernetes"])
+        .output();
     if !probe.is_ok_and(|o| o.status.success()) {
-        eprintln!("SKIP python client test: the `kubernetes` module is missing (pip install kubernetes)");
+        eprintln!(
+            "SKIP python client test: the `kubernetes` module is missing (pip install kubernetes)"
+        );
         return;
     }
     let dir = TempDir::new("python");
@@ -310,9 +436,22 @@ print(out.status.authenticated, out.status.user.username, ",".join(out.status.us
 "#;
     let admin = token_of(&dir, "token-admin");
     let alice = token_of(&dir, "alice");
-    let (ok, out, err) = run("python3", &["-c", script, &srv.url, &dir.s("state/ca.crt"), &admin, &alice]);
+    let (ok, out, err) = run(
+        "python3",
+        &[
+            "-c",
+            script,
+            &srv.url,
+            &dir.s("state/ca.crt"),
+            &admin,
+            &alice,
+        ],
+    );
     assert!(ok, "{err}");
-    assert_eq!(out.trim(), "True alice developers,viewers,system:authenticated");
+    assert_eq!(
+        out.trim(),
+        "True alice developers,viewers,system:authenticated"
+    );
 }
 
 #[test]
@@ -333,24 +472,50 @@ fn bootstrap_tokens_come_from_the_secrets_directory_and_new_files_are_picked_up(
     let srv = Server::start(
         &[
             "--enable-bootstrap-token-auth",
-            "--bootstrap-token-secrets-dir", &secrets.display().to_string(),
-            "--tls-cert-file", &dir.s("state/apiserver.crt"),
-            "--tls-private-key-file", &dir.s("state/apiserver.key"),
-            "--tokenreview-allowed-groups", "system:bootstrappers",
+            "--bootstrap-token-secrets-dir",
+            &secrets.display().to_string(),
+            "--tls-cert-file",
+            &dir.s("state/apiserver.crt"),
+            "--tls-private-key-file",
+            &dir.s("state/apiserver.key"),
+            "--tokenreview-allowed-groups",
+            "system:bootstrappers",
         ],
         dir.path(),
     );
     let ca = dir.s("state/ca.crt");
     let get = |token: &str| {
-        curl(&["--cacert", &ca, "-H", &format!("Authorization: Bearer {token}"), "-X", "POST", "-H", "Content-Type: application/json", "-d", "{}", &format!("{}/apis/authentication.k8s.io/v1/selfsubjectreviews", srv.url)])
+        curl(&[
+            "--cacert",
+            &ca,
+            "-H",
+            &format!("Authorization: Bearer {token}"),
+            "-X",
+            "POST",
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            "{}",
+            &format!(
+                "{}/apis/authentication.k8s.io/v1/selfsubjectreviews",
+                srv.url
+            ),
+        ])
     };
     let (code, body) = get("abcdef.0123456789abcdef");
     assert_eq!(code, 201, "{body}");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(v["status"]["userInfo"]["username"], "system:bootstrap:abcdef");
+    assert_eq!(
+        v["status"]["userInfo"]["username"],
+        "system:bootstrap:abcdef"
+    );
     assert_eq!(
         v["status"]["userInfo"]["groups"],
-        serde_json::json!(["system:bootstrappers", "system:bootstrappers:worker", "system:authenticated"])
+        serde_json::json!([
+            "system:bootstrappers",
+            "system:bootstrappers:worker",
+            "system:authenticated"
+        ])
     );
     assert_eq!(get("zzzzzz.0123456789abcdef").0, 401);
     // A new Secret file is read within the reload interval.
@@ -365,7 +530,11 @@ fn bootstrap_tokens_come_from_the_secrets_directory_and_new_files_are_picked_up(
         if get("zzzzzz.0123456789abcdef").0 == 201 {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "the new Secret was not picked up:\n{}", srv.logs());
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the new Secret was not picked up:\n{}",
+            srv.logs()
+        );
         std::thread::sleep(std::time::Duration::from_millis(500));
     }
 }
@@ -377,26 +546,68 @@ fn invalid_configuration_stops_the_start_with_file_field_and_reason() {
     std::fs::write(&tokens, "only,two\n").unwrap();
     let (ok, _, err) = run(
         common::bin(),
-        &["serve", "--secure-port", "0", "--state-dir", &dir.s("state"), "--token-auth-file", &tokens.display().to_string()],
+        &[
+            "serve",
+            "--secure-port",
+            "0",
+            "--state-dir",
+            &dir.s("state"),
+            "--token-auth-file",
+            &tokens.display().to_string(),
+        ],
     );
     assert!(!ok);
-    assert!(err.contains(&format!("token file '{}' must have at least 3 columns", tokens.display())), "{err}");
+    assert!(
+        err.contains(&format!(
+            "token file '{}' must have at least 3 columns",
+            tokens.display()
+        )),
+        "{err}"
+    );
 
     let cfg = dir.join("authn.yaml");
     std::fs::write(&cfg, "apiVersion: apiserver.config.k8s.io/v1\nkind: AuthenticationConfiguration\nanonymous: {enabled: true}\n").unwrap();
     let (ok, _, err) = run(
         common::bin(),
-        &["serve", "--secure-port", "0", "--state-dir", &dir.s("state"), "--authentication-config", &cfg.display().to_string(), "--anonymous-auth=true"],
+        &[
+            "serve",
+            "--secure-port",
+            "0",
+            "--state-dir",
+            &dir.s("state"),
+            "--authentication-config",
+            &cfg.display().to_string(),
+            "--anonymous-auth=true",
+        ],
     );
     assert!(!ok);
-    assert!(err.contains(&format!("{}: anonymous: Forbidden: --anonymous-auth flag cannot be set", cfg.display())), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}: anonymous: Forbidden: --anonymous-auth flag cannot be set",
+            cfg.display()
+        )),
+        "{err}"
+    );
 
     let (ok, _, err) = run(
         common::bin(),
-        &["serve", "--secure-port", "0", "--state-dir", &dir.s("state"), "--oidc-issuer-url", "https://issuer.example", "--oidc-client-id", "kauthn"],
+        &[
+            "serve",
+            "--secure-port",
+            "0",
+            "--state-dir",
+            &dir.s("state"),
+            "--oidc-issuer-url",
+            "https://issuer.example",
+            "--oidc-client-id",
+            "kauthn",
+        ],
     );
     assert!(!ok);
-    assert!(err.contains("--oidc-issuer-url: OIDC support is not in this build yet"), "{err}");
+    assert!(
+        err.contains("--oidc-issuer-url: OIDC support is not in this build yet"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -405,13 +616,29 @@ fn authenticate_runs_the_chain_offline_at_a_given_time() {
     let state = dir.s("state");
     let (ok, out, err) = run(
         common::bin(),
-        &["authenticate", "--state-dir", &state, "--client-cert", &dir.s("state/myuser.crt"), "--now", "2030-01-01T00:00:00Z"],
+        &[
+            "authenticate",
+            "--state-dir",
+            &state,
+            "--client-cert",
+            &dir.s("state/myuser.crt"),
+            "--now",
+            "2030-01-01T00:00:00Z",
+        ],
     );
     // The state is created on first use, so the certificate exists only now: run again.
     let _ = (ok, out, err);
     let (ok, out, err) = run(
         common::bin(),
-        &["authenticate", "--state-dir", &state, "--client-cert", &dir.s("state/myuser.crt"), "--now", "2030-01-01T00:00:00Z"],
+        &[
+            "authenticate",
+            "--state-dir",
+            &state,
+            "--client-cert",
+            &dir.s("state/myuser.crt"),
+            "--now",
+            "2030-01-01T00:00:00Z",
+        ],
     );
     assert!(ok, "{out}{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -420,15 +647,32 @@ fn authenticate_runs_the_chain_offline_at_a_given_time() {
 
     let (ok, out, _) = run(
         common::bin(),
-        &["authenticate", "--state-dir", &state, "--client-cert", &dir.s("state/myuser.crt"), "--now", "1970-01-02T00:00:00Z"],
+        &[
+            "authenticate",
+            "--state-dir",
+            &state,
+            "--client-cert",
+            &dir.s("state/myuser.crt"),
+            "--now",
+            "1970-01-02T00:00:00Z",
+        ],
     );
     assert!(!ok);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["authenticated"], false);
-    assert!(v["error"].as_str().unwrap().contains("certificate has expired or is not yet valid"), "{out}");
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("certificate has expired or is not yet valid"),
+        "{out}"
+    );
 
     let alice = token_of(&dir, "alice");
-    let (ok, out, _) = run(common::bin(), &["authenticate", "--state-dir", &state, "--token", &alice]);
+    let (ok, out, _) = run(
+        common::bin(),
+        &["authenticate", "--state-dir", &state, "--token", &alice],
+    );
     assert!(ok, "{out}");
     assert!(out.contains("\"username\": \"alice\""), "{out}");
 }

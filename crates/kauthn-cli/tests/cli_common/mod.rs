@@ -54,7 +54,10 @@ pub(crate) struct Server {
 impl Server {
     /// Starts `kauthn serve --secure-port 0 <args>` and waits for its address.
     pub(crate) fn start(args: &[&str], log_dir: &Path) -> Server {
-        let stderr_file = log_dir.join(format!("stderr-{}.log", COUNTER.fetch_add(1, Ordering::SeqCst)));
+        let stderr_file = log_dir.join(format!(
+            "stderr-{}.log",
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        ));
         let mut child = Command::new(bin())
             .arg("serve")
             .args(["--secure-port", "0", "--bind-address", "127.0.0.1"])
@@ -90,7 +93,13 @@ impl Server {
             }
         };
         let port = url.rsplit(':').next().unwrap().parse().unwrap();
-        Server { child, url, port, stdout, stderr_file }
+        Server {
+            child,
+            url,
+            port,
+            stdout,
+            stderr_file,
+        }
     }
 
     pub(crate) fn logs(&self) -> String {

@@ -41,7 +41,7 @@ fn every_corpus_and_crash_file_runs_without_a_panic() {
         }
         let shared_dirs: &[&str] = match *target {
             "x509_chain" | "pem_keys" => &["x509"],
-            "jws" | "jwk" => &["jwt"],
+            "jws" | "jwk" | "service_account_token" | "oidc_token" => &["jwt"],
             _ => &[],
         };
         if !shared_dirs.is_empty() && !shared.exists() {

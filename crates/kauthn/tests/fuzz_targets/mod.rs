@@ -24,6 +24,11 @@ pub const TARGETS: &[&str] = &[
     "jwk",
     "pem_keys",
     "x509_chain",
+    "request_headers",
+    "tokenreview_response",
+    "authentication_config",
+    "service_account_token",
+    "oidc_token",
 ];
 
 /// Runs harness `name` on `data`.
@@ -36,6 +41,11 @@ pub fn run(name: &str, data: &[u8]) {
         "jwk" => jwk(data),
         "pem_keys" => pem_keys(data),
         "x509_chain" => x509_chain(data),
+        "request_headers" => request_headers(data),
+        "tokenreview_response" => tokenreview_response(data),
+        "authentication_config" => authentication_config(data),
+        "service_account_token" => service_account_token(data),
+        "oidc_token" => oidc_token(data),
         _ => {}
     }
 }
@@ -232,4 +242,128 @@ pub fn x509_chain(data: &[u8]) {
         let mut s = Scratch::new(&mut buf);
         sink(&a.authenticate_request(&req, &ctx, &mut s));
     }
+}
+
+/// Request headers (`Name: value` lines) from a proxy whose certificate verifies, through
+/// the request-header authenticator with the standard header names.
+pub fn request_headers(data: &[u8]) {
+    let Some(pool) = pool() else {
+        return;
+    };
+    let Ok(a) = kauthn::RequestHeaderAuthenticator::new(
+        pool,
+        RustCrypto,
+        kauthn::RequestHeaderConfig::STANDARD,
+    ) else {
+        return;
+    };
+    let mut headers = Vec::new();
+    for line in data.split(|b| *b == b'\n').take(256) {
+        let mut parts = line.splitn(2, |b| *b == b':');
+        let name = parts.next().and_then(|n| core::str::from_utf8(n).ok());
+        let value = parts.next().unwrap_or_default();
+        if let Some(name) = name {
+            headers.push(Header {
+                name,
+                value: value.strip_prefix(b" ").unwrap_or(value),
+            });
+        }
+    }
+    let leaf: &[u8] = include_bytes!("../../../../bindings/c/testdata/client.der");
+    let chain = [leaf];
+    let req = Request {
+        headers: &headers,
+        path: "/",
+        client_chain: &chain,
+    };
+    let ctx = Context::at(UnixTime::from_secs(NOW));
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut s = Scratch::new(&mut buf);
+    sink(&a.authenticate_request(&req, &ctx, &mut s));
+    let _ = a.headers_to_strip(&req).count();
+}
+
+/// A TokenReview response body, decoded as v1 and as v1beta1.
+pub fn tokenreview_response(data: &[u8]) {
+    for version in [
+        kauthn::TokenReviewVersion::V1,
+        kauthn::TokenReviewVersion::V1Beta1,
+    ] {
+        let mut buf = vec![0u8; 2 * data.len() + 1024];
+        let mut s = Scratch::new(&mut buf);
+        let mut user = kauthn::User::default();
+        match kauthn::decode_token_review(version, data, &mut s, &mut user) {
+            Ok(status) => {
+                let _ = (
+                    status.authenticated,
+                    status.audiences.len(),
+                    status.error.len(),
+                );
+                let _ = user.groups.len() + user.extra.len();
+            }
+            Err(e) => {
+                let _ = format!("{e}");
+            }
+        }
+    }
+}
+
+/// An `AuthenticationConfiguration` (JSON form), validated, each `jwt` entry built.
+#[cfg(feature = "serde")]
+pub fn authentication_config(data: &[u8]) {
+    use kauthn::oidc::config::AuthenticationConfiguration;
+    let Ok(config) = serde_json::from_slice::<AuthenticationConfiguration>(data) else {
+        return;
+    };
+    if let Err(e) = config.validate(&["kubernetes/serviceaccount"]) {
+        let _ = format!("{e}");
+        return;
+    }
+    for jwt in &config.jwt {
+        let _ = jwt.build(&[], OwnedKeySet::new()).map(|a| a.issuer().len());
+    }
+}
+
+/// Without serde there is no configuration decoder to fuzz.
+#[cfg(not(feature = "serde"))]
+pub fn authentication_config(_data: &[u8]) {}
+
+/// A token through the legacy and bound service-account authenticators.
+pub fn service_account_token(data: &[u8]) {
+    let keys = keys();
+    let issuers = ["https://kubernetes.default.svc.cluster.local"];
+    let auds = ["https://kubernetes.default.svc.cluster.local", "api"];
+    let ctx = Context::at(UnixTime::from_secs(NOW)).with_audiences(&auds);
+    let legacy = kauthn::ServiceAccountAuthenticator::legacy(
+        ["kubernetes/serviceaccount"],
+        auds,
+        keys.clone(),
+    );
+    let bound = kauthn::ServiceAccountAuthenticator::bound(issuers, auds, keys);
+    for a in [legacy, bound].into_iter().flatten() {
+        let mut buf = vec![0u8; 128 * 1024];
+        let mut s = Scratch::new(&mut buf);
+        sink(&a.authenticate_token(data, &ctx, &mut s));
+    }
+}
+
+/// A token through an OIDC authenticator with prefixes, groups and a required claim.
+pub fn oidc_token(data: &[u8]) {
+    let Ok(a) =
+        kauthn::JwtAuthenticator::new("https://issuer.example", ["kauthn-client"], "email", keys())
+    else {
+        return;
+    };
+    let Ok(a) = a
+        .username_prefix("oidc:")
+        .groups("groups", Some("oidc:"))
+        .uid_claim("sub")
+        .required_claim("hd", "example.com")
+    else {
+        return;
+    };
+    let ctx = Context::at(UnixTime::from_secs(NOW));
+    let mut buf = vec![0u8; 128 * 1024];
+    let mut s = Scratch::new(&mut buf);
+    sink(&a.authenticate_token(data, &ctx, &mut s));
 }

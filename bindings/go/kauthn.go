@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"net/http"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -43,6 +44,30 @@ type Config struct {
 	AnonymousPaths []string
 	// Cache sets the token cache lifetimes; nil keeps kube-apiserver's 10s/0s.
 	Cache *CacheTTLs
+	// ServiceAccountKeyPEMs are --service-account-key-file contents; any enables legacy
+	// service-account tokens.
+	ServiceAccountKeyPEMs [][]byte
+	// ServiceAccountIssuers is --service-account-issuer; it enables bound tokens.
+	ServiceAccountIssuers []string
+	// OIDC configures one OIDC provider with --oidc-* semantics.
+	OIDC *OIDCConfig
+	// RequestHeader trusts an authenticating proxy (--requestheader-*).
+	RequestHeader *RequestHeaderConfig
+}
+
+// OIDCConfig mirrors the --oidc-* flags; empty fields keep kube-apiserver's defaults.
+type OIDCConfig struct {
+	IssuerURL, ClientID, UsernameClaim, UsernamePrefix, GroupsClaim, GroupsPrefix string
+	// SigningAlgs defaults to RS256.
+	SigningAlgs []string
+	// JWKS is the provider's key set; replace it later with SetOIDCJWKS.
+	JWKS []byte
+}
+
+// RequestHeaderConfig mirrors the --requestheader-* flags.
+type RequestHeaderConfig struct {
+	ClientCAPEM                                                                  []byte
+	UsernameHeaders, UIDHeaders, GroupHeaders, ExtraHeaderPrefixes, AllowedNames []string
 }
 
 // CacheTTLs are the token cache lifetimes; zero disables a side.
@@ -149,6 +174,56 @@ func NewAuthenticator(cfg Config) (*Authenticator, error) {
 			return C.kauthn_config_add_anonymous_path(c, p, n)
 		}, []byte(path)))
 	}
+	for _, pem := range cfg.ServiceAccountKeyPEMs {
+		err = firstErr(err, setBytes(func(c *C.kauthn_config, p *C.uint8_t, n C.size_t) C.kauthn_result {
+			return C.kauthn_config_add_service_account_key_pem(c, p, n)
+		}, pem))
+	}
+	for _, iss := range cfg.ServiceAccountIssuers {
+		err = firstErr(err, setBytes(func(c *C.kauthn_config, p *C.uint8_t, n C.size_t) C.kauthn_result {
+			return C.kauthn_config_add_service_account_issuer(c, p, n)
+		}, []byte(iss)))
+	}
+	var frees []unsafe.Pointer
+	defer func() {
+		for _, p := range frees {
+			C.free(p)
+		}
+	}()
+	// opt copies s into C memory; "" stays absent (NULL) so the library keeps its default.
+	opt := func(s string) C.kauthn_bytes {
+		if s == "" {
+			return C.kauthn_bytes{}
+		}
+		p := C.CBytes([]byte(s))
+		frees = append(frees, p)
+		return C.kauthn_bytes{data: (*C.uint8_t)(p), len: C.size_t(len(s))}
+	}
+	if o := cfg.OIDC; o != nil {
+		settings := C.kauthn_oidc_settings{
+			issuer_url: opt(o.IssuerURL), client_id: opt(o.ClientID),
+			username_claim: opt(o.UsernameClaim), username_prefix: opt(o.UsernamePrefix),
+			groups_claim: opt(o.GroupsClaim), groups_prefix: opt(o.GroupsPrefix),
+			signing_algs: opt(strings.Join(o.SigningAlgs, ",")),
+		}
+		err = firstErr(err, callError(C.kauthn_config_set_oidc(c, &settings)))
+		if o.JWKS != nil {
+			err = firstErr(err, setBytes(func(c *C.kauthn_config, p *C.uint8_t, n C.size_t) C.kauthn_result {
+				return C.kauthn_config_set_oidc_jwks(c, p, n)
+			}, o.JWKS))
+		}
+	}
+	if r := cfg.RequestHeader; r != nil {
+		settings := C.kauthn_requestheader_settings{
+			client_ca_pem:         opt(string(r.ClientCAPEM)),
+			username_headers:      opt(strings.Join(r.UsernameHeaders, ",")),
+			uid_headers:           opt(strings.Join(r.UIDHeaders, ",")),
+			group_headers:         opt(strings.Join(r.GroupHeaders, ",")),
+			extra_header_prefixes: opt(strings.Join(r.ExtraHeaderPrefixes, ",")),
+			allowed_names:         opt(strings.Join(r.AllowedNames, ",")),
+		}
+		err = firstErr(err, callError(C.kauthn_config_set_requestheader(c, &settings)))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -215,6 +290,19 @@ func (a *Authenticator) PutBootstrapSecret(s BootstrapSecret) error {
 		C.free(p)
 	}
 	return callError(code)
+}
+
+// SetOIDCJWKS replaces the OIDC provider's keys without rebuilding the authenticator. On
+// error the previous keys stay.
+func (a *Authenticator) SetOIDCJWKS(jwks []byte) error {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if a.ptr == nil {
+		return errClosed
+	}
+	p := C.CBytes(jwks)
+	defer C.free(p)
+	return callError(C.kauthn_authenticator_set_oidc_jwks(a.ptr, (*C.uint8_t)(p), C.size_t(len(jwks))))
 }
 
 // RemoveBootstrapSecret removes the Secret of tokenID, if present.

@@ -1,5 +1,12 @@
-//! One criterion suite over every authentication path. Run:
-//! `cargo bench -p kauthn-benches --bench authn`; results go to `benches/RESULTS.md`.
+//! One criterion suite over every authentication path, with the peer crates in the same run.
+//! Run: `cargo bench -p kauthn-benches --bench authn`; results go to `benches/RESULTS.md`.
+//!
+//! * `main.rs`: token file, bootstrap, cache hit, the union end to end;
+//! * `x509.rs`: client certificates beside x509-parser, x509-cert and rustls-webpki;
+//! * `jwt.rs`: JWT verification beside jsonwebtoken, jwt-simple and jwt-compact.
+//!
+//! Before measuring, every fixture is checked to be accepted by every row (the same checks run
+//! in `cargo test` from `benches/tests/fixtures.rs`), so no row can time an error path.
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -9,7 +16,7 @@
 
 use core::hint::black_box;
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, criterion_group};
 use kauthn::{
     Anonymous, AudienceAgnostic, AuthenticatedGroupAdder, BearerToken, BootstrapSecret,
     BootstrapTokenAuthenticator, CacheConfig, CachedTokenAuthenticator, Context, Header,
@@ -17,6 +24,9 @@ use kauthn::{
     TokenAuthenticator, TokenUnion, UnixTime, Verdict,
 };
 use kauthn_benches::{token, token_file_csv};
+
+mod jwt;
+mod x509;
 
 const NOW: i64 = 1_800_000_000;
 
@@ -152,4 +162,15 @@ fn union_end_to_end(c: &mut Criterion) {
 }
 
 criterion_group!(benches, token_file, bootstrap, cache_hit, union_end_to_end);
-criterion_main!(benches);
+criterion_group!(x509_benches, x509::subject, x509::verify);
+criterion_group!(jwt_benches, jwt::verify, jwt::non_signature);
+
+// criterion_main!, with the fixture checks first.
+fn main() {
+    x509::check_fixtures();
+    jwt::check_fixtures();
+    benches();
+    x509_benches();
+    jwt_benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -25,7 +25,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use criterion::Criterion;
+use crate::Criterion;
 use kauthn::Scratch;
 use kauthn::crypto::{
     PreparedKey, PublicKey, RustCrypto, SignatureAlgorithm, SignatureError, Verifier,

@@ -18,7 +18,7 @@
 use core::hint::black_box;
 use core::time::Duration;
 
-use criterion::Criterion;
+use crate::Criterion;
 use kauthn::crypto::RustCrypto;
 use kauthn::{
     CertificateRef, ClientCaPool, Context, Request, RequestAuthenticator, Response, Scratch,

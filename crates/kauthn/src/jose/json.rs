@@ -510,6 +510,12 @@ impl<'a> Reader<'a> {
     fn skip_container(&mut self) -> Option<()> {
         let mut depth = 0usize;
         loop {
+            // Jump to the next character that matters: a getter skips whole nested claims
+            // (`kubernetes.io`) on every lookup that passes them.
+            let rest = self.bytes().get(self.pos..)?;
+            self.pos += rest
+                .iter()
+                .position(|&c| matches!(c, b'"' | b'{' | b'[' | b'}' | b']'))?;
             match self.peek()? {
                 b'"' => {
                     let (end, _) = self.scan_string(self.pos)?;

@@ -244,12 +244,22 @@ impl Parser<'_, '_> {
         Ok(())
     }
 
-    fn string(&mut self) -> Result<StrTok, JoseError> {
+    /// Validates a string (unescaping it into the table when it has escapes). Only member
+    /// names need the hash used for duplicate detection: hashing every value cost about a
+    /// microsecond per service-account token (a serial multiply per byte).
+    fn string(&mut self, name: bool) -> Result<StrTok, JoseError> {
         let quote = self.pos;
         self.expect(b'"')?;
         let start = self.pos;
         let mut escaped = false;
         loop {
+            // Skip the run of plain characters in one tight scan; the match below sees only
+            // the quote, a backslash or a control character (or the end of input).
+            let rest = self.s.get(self.pos..).unwrap_or_default();
+            self.pos += rest
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .unwrap_or(rest.len());
             match self.bump()? {
                 b'"' => break,
                 b'\\' => {
@@ -277,7 +287,7 @@ impl Parser<'_, '_> {
             let out = self.out.get_mut(body..).ok_or(JoseLimit::Scratch)?;
             let n = unescape(raw, out)?;
             let decoded = out.get(..n).ok_or(JoseLimit::Scratch)?;
-            let hash = fnv1a(decoded);
+            let hash = if name { fnv1a(decoded) } else { 0 };
             let n32 = u32::try_from(n).map_err(|_| JoseLimit::JsonSize)?;
             let hdr = self
                 .out
@@ -288,8 +298,10 @@ impl Parser<'_, '_> {
             b.copy_from_slice(&n32.to_le_bytes());
             self.out_len = body + n;
             hash
-        } else {
+        } else if name {
             fnv1a(raw)
+        } else {
+            0
         };
         Ok(StrTok {
             quote,
@@ -328,7 +340,7 @@ impl Parser<'_, '_> {
         match self.peek() {
             Some(b'{') => self.object(depth + 1),
             Some(b'[') => self.array(depth + 1),
-            Some(b'"') => self.string().map(|_| ()),
+            Some(b'"') => self.string(false).map(|_| ()),
             Some(b't') => self.lit(b"true"),
             Some(b'f') => self.lit(b"false"),
             Some(b'n') => self.lit(b"null"),
@@ -371,7 +383,7 @@ impl Parser<'_, '_> {
         }
         loop {
             self.ws();
-            let tok = self.string()?;
+            let tok = self.string(true)?;
             self.check_duplicate(mark, &tok)?;
             let entry = NameEntry {
                 hash: tok.hash,
@@ -473,13 +485,13 @@ impl<'a> Reader<'a> {
         let mut i = quote.checked_add(1)?;
         let mut escaped = false;
         loop {
+            i += b.get(i..)?.iter().position(|&c| c == b'"' || c == b'\\')?;
             match *b.get(i)? {
                 b'"' => return Some((i, escaped)),
-                b'\\' => {
+                _ => {
                     escaped = true;
                     i = i.checked_add(2)?;
                 }
-                _ => i += 1,
             }
         }
     }
@@ -498,6 +510,12 @@ impl<'a> Reader<'a> {
     fn skip_container(&mut self) -> Option<()> {
         let mut depth = 0usize;
         loop {
+            // Jump to the next character that matters: a getter skips whole nested claims
+            // (`kubernetes.io`) on every lookup that passes them.
+            let rest = self.bytes().get(self.pos..)?;
+            self.pos += rest
+                .iter()
+                .position(|&c| matches!(c, b'"' | b'{' | b'[' | b'}' | b']'))?;
             match self.peek()? {
                 b'"' => {
                     let (end, _) = self.scan_string(self.pos)?;

@@ -99,6 +99,41 @@ pub struct UnverifiedJws<'a> {
 /// The three segments of a compact JWS: header, payload, signature (still base64url).
 type Segments<'t> = (&'t [u8], &'t [u8], &'t [u8]);
 
+/// The number of `.` in `token` and the positions of the first two, in one pass of eight
+/// bytes at a time: a byte-wise scan of a 1 KiB token was a tenth of the non-signature work.
+fn find_dots(token: &[u8]) -> (usize, [usize; 2]) {
+    const DOTS: u64 = u64::from_le_bytes([b'.'; 8]);
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let mut count = 0usize;
+    let mut found = [0usize; 2];
+    let mut record = |pos: usize| {
+        if let Some(slot) = found.get_mut(count) {
+            *slot = pos;
+        }
+        count += 1;
+    };
+    let chunks = token.chunks_exact(8);
+    let tail = chunks.remainder();
+    let mut base = 0usize;
+    for chunk in chunks {
+        let word = <[u8; 8]>::try_from(chunk).map_or(0, u64::from_le_bytes) ^ DOTS;
+        // The high bit of each byte that is zero in `word` (a `.` in the chunk), exactly: no
+        // carry crosses a byte because (x & 0x7f) + 0x7f <= 0xfe.
+        let mut zeros = !(((word & LOW7) + LOW7) | word | LOW7);
+        while zeros != 0 {
+            record(base + (zeros.trailing_zeros() / 8) as usize);
+            zeros &= zeros - 1;
+        }
+        base += 8;
+    }
+    for (i, &c) in tail.iter().enumerate() {
+        if c == b'.' {
+            record(base + i);
+        }
+    }
+    (count, found)
+}
+
 fn split_compact(token: &[u8]) -> Result<Segments<'_>, JoseError> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(JoseLimit::TokenSize.into());
@@ -107,22 +142,12 @@ fn split_compact(token: &[u8]) -> Result<Segments<'_>, JoseError> {
     if first.and_then(|i| token.get(i)) == Some(&b'{') {
         return Err(Unsupported::JsonSerialization.into());
     }
-    let mut dots = [0usize; 2];
-    let mut n = 0usize;
-    for (i, &b) in token.iter().enumerate() {
-        if b == b'.' {
-            if let Some(slot) = dots.get_mut(n) {
-                *slot = i;
-            }
-            n += 1;
-        }
-    }
-    match n {
+    let (dots, [a, b]) = find_dots(token);
+    match dots {
         2 => {}
         4 => return Err(Unsupported::Jwe.into()),
         _ => return Err(Malformed::Segments.into()),
     }
-    let [a, b] = dots;
     let header = token.get(..a).ok_or(Malformed::Segments)?;
     let payload = token.get(a + 1..b).ok_or(Malformed::Segments)?;
     let signature = token.get(b + 1..).ok_or(Malformed::Segments)?;
@@ -328,4 +353,40 @@ where
         payload: v.payload,
         key_index: v.key_index,
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    extern crate std;
+    use super::find_dots;
+    use std::vec::Vec;
+
+    fn naive(token: &[u8]) -> (usize, [usize; 2]) {
+        let dots: Vec<usize> = (0..token.len()).filter(|&i| token[i] == b'.').collect();
+        let first = |k: usize| dots.get(k).copied().unwrap_or(0);
+        (dots.len(), [first(0), first(1)])
+    }
+
+    #[test]
+    fn dot_search_agrees_with_a_byte_scan_at_every_position() {
+        // Every placement of up to three dots in tokens of 0..=40 bytes, with bytes that
+        // differ from '.' in one bit (0x2f, 0x6e, 0xae) as neighbours.
+        for len in 0..=40usize {
+            for i in 0..=len {
+                for j in i..=len {
+                    for k in [0, len / 2, len] {
+                        let mut t: Vec<u8> =
+                            (0..len).map(|n| [b'/', b'n', 0xae, b'a'][n % 4]).collect();
+                        for p in [i, j, k] {
+                            if p < len {
+                                t[p] = b'.';
+                            }
+                        }
+                        assert_eq!(find_dots(&t), naive(&t), "{t:?}");
+                    }
+                }
+            }
+        }
+    }
 }

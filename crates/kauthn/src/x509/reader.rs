@@ -5,11 +5,13 @@
 //! keep the index next to DER it owns (a `Vec` under `alloc`) or borrows, without a
 //! self-referential struct and without re-parsing roots per request.
 //!
-//! Lengths are decoded by `der`'s [`der::Header`], which enforces DER: no indefinite lengths,
-//! no non-minimal long forms. Tags are single identifier octets (every tag a certificate uses);
-//! the high-tag-number form is rejected.
-
-use der::{Decode, Reader as _, SliceReader};
+//! Headers are decoded here with exactly the rules of `der`'s [`der::Header`] (DER: no
+//! indefinite lengths, no non-minimal long forms, at most four length octets, `der`'s set of
+//! known universal tags), which a differential test in this module checks over every tag octet
+//! and every length encoding class. Tags are single identifier octets (every tag a certificate
+//! uses); the high-tag-number form is rejected. Why not call `der::Header::decode`: building a
+//! `SliceReader` and `der::Error` values per element made it about three quarters of a
+//! certificate parse (benches/RESULTS.md), several times rustls-webpki's whole parse.
 
 use super::X509Error;
 
@@ -129,15 +131,8 @@ impl<'a> Reader<'a> {
 
     /// Reads the next element, whatever its tag.
     pub(crate) fn any(&mut self, what: &'static str) -> Result<Tlv, X509Error> {
-        let rest = self.rest();
-        let first = *rest.first().ok_or(X509Error::Malformed(what))?;
-        if first & 0x1f == 0x1f {
-            return Err(X509Error::Malformed(what));
-        }
-        let mut r = SliceReader::new(rest).map_err(|_| X509Error::Malformed(what))?;
-        let header = der::Header::decode(&mut r).map_err(|_| X509Error::Malformed(what))?;
-        let header_len = u32::from(r.position());
-        let len = u32::from(header.length());
+        let (first, header_len, len) =
+            decode_header(self.rest()).ok_or(X509Error::Malformed(what))?;
         let start = self.pos;
         let value_start = start
             .checked_add(header_len)
@@ -190,6 +185,62 @@ impl<'a> Reader<'a> {
             Err(X509Error::Malformed(what))
         }
     }
+}
+
+/// Whether `der` 0.8 knows a single-octet tag (`Tag::decode`): the universal tags it names,
+/// and every application, context-specific and private tag in low-tag-number form.
+fn known_tag(first: u8) -> bool {
+    first & 0x1f != 0x1f
+        && (first >= 0x40
+            || matches!(
+                first,
+                0x01..=0x06
+                    | 0x09
+                    | 0x0a
+                    | 0x0c
+                    | 0x0d
+                    | 0x12..=0x18
+                    | 0x1a
+                    | 0x1b
+                    | 0x1e
+                    | 0x30
+                    | 0x31
+            ))
+}
+
+/// Decodes a DER header at the start of `input`: the tag octet, the header's length and the
+/// contents' length (not checked against the input). `None` for an unknown or high-form tag,
+/// an indefinite or non-minimal length, more than four length octets, or a truncated header.
+fn decode_header(input: &[u8]) -> Option<(u8, u32, u32)> {
+    let (&first, rest) = input.split_first()?;
+    if !known_tag(first) {
+        return None;
+    }
+    let (&l0, rest) = rest.split_first()?;
+    if l0 < 0x80 {
+        return Some((first, 2, u32::from(l0)));
+    }
+    // 0x80 is the indefinite form (BER only); 0x85.. would need more than four octets.
+    let n = usize::from(l0 & 0x7f);
+    if !(1..=4).contains(&n) {
+        return None;
+    }
+    let mut len = 0u32;
+    for &b in rest.get(..n)? {
+        len = (len << 8) | u32::from(b);
+    }
+    // X.690 §10.1: the minimum number of octets; below 0x80 the short form is required.
+    let min_octets = match len {
+        0..=0x7f => return None,
+        0x80..=0xff => 1,
+        0x100..=0xffff => 2,
+        0x1_0000..=0xff_ffff => 3,
+        _ => 4,
+    };
+    if n != min_octets {
+        return None;
+    }
+    Some((first, 2 + u32::try_from(n).ok()?, len))
 }
 
 /// Checks an OBJECT IDENTIFIER's contents: non-empty, minimal base-128 arcs, each arc at most
@@ -253,7 +304,10 @@ pub(crate) fn small_uint(bytes: &[u8], what: &'static str) -> Result<u32, X509Er
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
+    extern crate std;
     use super::*;
+    use std::vec;
+    use std::vec::Vec;
 
     #[test]
     fn indefinite_and_non_minimal_lengths_are_malformed() {
@@ -288,6 +342,55 @@ mod tests {
         assert_eq!(inner.bytes(int.value), &[5]);
         assert!(inner.finish("t").is_ok());
         assert!(r.finish("t").is_err());
+    }
+
+    /// `der`'s decoding of the same header, as (tag octet, header length, contents length).
+    fn der_header(input: &[u8]) -> Option<(u8, u32, u32)> {
+        use der::{Decode, Reader as _, SliceReader};
+        let mut r = SliceReader::new(input).ok()?;
+        let h = der::Header::decode(&mut r).ok()?;
+        Some((
+            *input.first()?,
+            u32::from(r.position()),
+            u32::from(h.length()),
+        ))
+    }
+
+    #[test]
+    fn header_decoding_agrees_with_der_for_every_tag_and_length_class() {
+        let mut lengths: Vec<Vec<u8>> = Vec::new();
+        for b in 0..=255u8 {
+            lengths.push(vec![b]);
+            lengths.push(vec![0x81, b]);
+            lengths.push(vec![0x82, b, 0x01]);
+            lengths.push(vec![0x82, 0x00, b]);
+        }
+        lengths.extend([
+            vec![0x83, 0x01, 0x00, 0x00],
+            vec![0x83, 0x00, 0xff, 0xff],
+            vec![0x84, 0x01, 0x00, 0x00, 0x00],
+            vec![0x84, 0x00, 0xff, 0xff, 0xff],
+            vec![0x84, 0xff, 0xff, 0xff, 0xff],
+            vec![0x85, 0x01, 0x00, 0x00, 0x00, 0x00],
+            vec![0x81],
+            vec![0x82, 0x01],
+            vec![],
+        ]);
+        let mut checked = 0usize;
+        for tag in 0..=255u8 {
+            // The high-tag-number form is refused here and multi-octet in `der`.
+            if tag & 0x1f == 0x1f {
+                assert_eq!(decode_header(&[tag, 0x01, 0x02, 0x03]), None);
+                continue;
+            }
+            for len in &lengths {
+                let mut input = vec![tag];
+                input.extend_from_slice(len);
+                assert_eq!(decode_header(&input), der_header(&input), "{input:02x?}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 200_000);
     }
 
     #[test]

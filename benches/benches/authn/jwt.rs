@@ -1,0 +1,489 @@
+//! JWT verification (issue 4 item 8): the same RS256-2048, RS256-4096 and ES256 bound
+//! service-account tokens (`benches/data`) verified by kauthn and by jsonwebtoken (both of its
+//! crypto providers), jwt-simple and jwt-compact, in the same run.
+//!
+//! Every row does the same job: split and decode the token, check the header `alg`, verify
+//! the signature with a key loaded once at start-up, read the claims and check `iss`, `aud`
+//! and `exp` (and read `sub`). The peers deserialise the claims into owned structs, as their
+//! APIs require; kauthn reads them in place.
+//!
+//! kauthn rows (see [`kauthn_cases`]; the service-account authenticator of issue 4 item 4 is
+//! one more entry there once it lands):
+//! * `kauthn`: `jose::verify_jws` with an `OwnedKeySet` and `crypto::RustCrypto`, which
+//!   checks and converts the key (`PreparedKey::new`) on every call;
+//! * `kauthn_prepared_key`: the same with each key converted once into a
+//!   `crypto::PreparedKey` (a bench-local [`PreparedKeys`] verifier; the core has no
+//!   prepared key set yet);
+//! * group `jwt_non_signature`: everything but the signature math, with a verifier that does
+//!   nothing (`noop`) or only hashes the signing input (`sha256`).
+//!
+//! jwt-simple is built with its `pure-rust` feature (superboring over the `rsa` 0.9 and
+//! `p256` crates): its default `boring` backend needs cmake and Go for BoringSSL.
+
+use core::hint::black_box;
+use core::sync::atomic::{AtomicBool, Ordering};
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use crate::Criterion;
+use kauthn::Scratch;
+use kauthn::crypto::{
+    PreparedKey, PublicKey, RustCrypto, SignatureAlgorithm, SignatureError, Verifier,
+};
+use kauthn::jose::{AlgorithmSet, JsonObject, KeySource, OwnedKeySet, verify_jws};
+use kauthn_benches::data;
+use serde::Deserialize;
+use sha2::Digest as _;
+
+/// Which signature a fixture carries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Alg {
+    Rs256,
+    Es256,
+}
+
+struct Fixture {
+    name: &'static str,
+    alg: Alg,
+    token: &'static [u8],
+    pem: &'static [u8],
+}
+
+const FIXTURES: [Fixture; 3] = [
+    Fixture {
+        name: "rs256_2048",
+        alg: Alg::Rs256,
+        token: data::SA_RS256_2048_JWT,
+        pem: data::SA_RS256_2048_PUB,
+    },
+    Fixture {
+        name: "rs256_4096",
+        alg: Alg::Rs256,
+        token: data::SA_RS256_4096_JWT,
+        pem: data::SA_RS256_4096_PUB,
+    },
+    Fixture {
+        name: "es256",
+        alg: Alg::Es256,
+        token: data::SA_ES256_JWT,
+        pem: data::SA_ES256_PUB,
+    },
+];
+
+/// Scratch for one verification: decoded header, payload and signature fit in the token's
+/// length; the rest is room for unescaped strings.
+const SCRATCH_LEN: usize = 4096;
+
+// --- kauthn ----------------------------------------------------------------------------
+
+/// The claim checks every row makes: `iss` and `aud` are the expected issuer, `exp` is after
+/// the clock, `sub` is present.
+fn claims_ok(claims: &JsonObject<'_>) -> bool {
+    let (Ok(Some(iss)), Ok(Some(sub)), Ok(Some(aud)), Ok(Some(exp))) = (
+        claims.get_str("iss"),
+        claims.get_str("sub"),
+        claims.get_audiences(),
+        claims.get_numeric_date("exp"),
+    ) else {
+        return false;
+    };
+    iss == data::SA_ISSUER
+        && !sub.is_empty()
+        && aud.contains(data::SA_ISSUER)
+        && exp.as_secs() > data::NOW
+}
+
+/// `verify_jws` plus the claim checks, with the service-account algorithm allow-list.
+fn kauthn_verify<K, V>(token: &[u8], keys: &K, verifier: &V, buf: &mut [u8]) -> bool
+where
+    K: KeySource + ?Sized,
+    V: Verifier + ?Sized,
+{
+    let mut scratch = Scratch::new(buf);
+    verify_jws(
+        token,
+        keys,
+        AlgorithmSet::SERVICE_ACCOUNT,
+        verifier,
+        &mut scratch,
+    )
+    .is_ok_and(|v| claims_ok(&v.claims))
+}
+
+/// kauthn's RustCrypto backend with every configured key checked and converted once: a
+/// [`Verifier`] that finds the prepared form of the key it is handed.
+struct PreparedKeys<'k> {
+    keys: Vec<(PublicKey<'k>, PreparedKey)>,
+}
+
+impl<'k> PreparedKeys<'k> {
+    fn new(set: &'k OwnedKeySet) -> Self {
+        let keys = (0..set.key_count())
+            .filter_map(|i| set.key_at(i))
+            .map(|k| (k.key, PreparedKey::new(&k.key).unwrap()))
+            .collect();
+        PreparedKeys { keys }
+    }
+}
+
+impl Verifier for PreparedKeys<'_> {
+    fn verify(
+        &self,
+        alg: SignatureAlgorithm,
+        key: &PublicKey<'_>,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), SignatureError> {
+        match self.keys.iter().find(|(k, _)| k == key) {
+            Some((_, prepared)) => prepared.verify(alg, message, signature),
+            None => RustCrypto.verify(alg, key, message, signature),
+        }
+    }
+}
+
+/// A verifier that accepts every signature without looking at it: what remains is the cost
+/// of everything but the signature math.
+struct NoSignatureMath;
+
+impl Verifier for NoSignatureMath {
+    fn verify(
+        &self,
+        _: SignatureAlgorithm,
+        _: &PublicKey<'_>,
+        _: &[u8],
+        _: &[u8],
+    ) -> Result<(), SignatureError> {
+        Ok(())
+    }
+}
+
+/// Like [`NoSignatureMath`], but hashes the signing input as a real verification must.
+struct HashOnly;
+
+impl Verifier for HashOnly {
+    fn verify(
+        &self,
+        _: SignatureAlgorithm,
+        _: &PublicKey<'_>,
+        message: &[u8],
+        _: &[u8],
+    ) -> Result<(), SignatureError> {
+        black_box(sha2::Sha256::digest(message));
+        Ok(())
+    }
+}
+
+/// One way kauthn handles a token, measured in every JWT group.
+type KauthnCase<'k> = (&'static str, Box<dyn Fn(&[u8], &mut [u8]) -> bool + 'k>);
+
+/// The kauthn rows of a JWT group. A service-account row is one more push: build the
+/// authenticator from `keys` before the list and call its `authenticate_token_into` in the
+/// closure.
+fn kauthn_cases<'k>(keys: &'k OwnedKeySet, prepared: &'k PreparedKeys<'k>) -> Vec<KauthnCase<'k>> {
+    vec![
+        (
+            "kauthn",
+            Box::new(move |t, buf| kauthn_verify(t, keys, &RustCrypto, buf)),
+        ),
+        (
+            "kauthn_prepared_key",
+            Box::new(move |t, buf| kauthn_verify(t, keys, prepared, buf)),
+        ),
+    ]
+}
+
+fn kauthn_keys(pem: &[u8]) -> OwnedKeySet {
+    let mut keys = OwnedKeySet::new();
+    keys.add_pem(pem).unwrap();
+    keys
+}
+
+// --- peers -----------------------------------------------------------------------------
+
+/// The claims the peers deserialise.
+#[derive(Deserialize)]
+#[allow(dead_code)] // read by serde; the values are what a caller would use
+struct SaClaims {
+    iss: String,
+    sub: String,
+    aud: Vec<String>,
+    exp: i64,
+}
+
+/// jsonwebtoken chooses its crypto provider once per process. To measure both in one run,
+/// the bench installs a provider whose verifier factory calls rust_crypto's or aws-lc-rs's
+/// own factory as [`JSONWEBTOKEN_AWS`] says (one relaxed atomic load per token).
+static JSONWEBTOKEN_AWS: AtomicBool = AtomicBool::new(false);
+
+fn switching_verifier(
+    alg: &jsonwebtoken::Algorithm,
+    key: &jsonwebtoken::DecodingKey,
+) -> jsonwebtoken::errors::Result<Box<dyn jsonwebtoken::crypto::JwtVerifier>> {
+    use jsonwebtoken::crypto::{aws_lc, rust_crypto};
+    if JSONWEBTOKEN_AWS.load(Ordering::Relaxed) {
+        (aws_lc::DEFAULT_PROVIDER.verifier_factory)(alg, key)
+    } else {
+        (rust_crypto::DEFAULT_PROVIDER.verifier_factory)(alg, key)
+    }
+}
+
+fn install_jsonwebtoken_provider() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        let provider = jsonwebtoken::crypto::CryptoProvider {
+            verifier_factory: switching_verifier,
+            ..jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.clone()
+        };
+        Box::leak(Box::new(provider)).install_default().unwrap();
+    });
+}
+
+struct JsonWebToken {
+    key: jsonwebtoken::DecodingKey,
+    validation: jsonwebtoken::Validation,
+}
+
+impl JsonWebToken {
+    fn new(fx: &Fixture) -> Self {
+        install_jsonwebtoken_provider();
+        let (key, alg) = match fx.alg {
+            Alg::Rs256 => (
+                jsonwebtoken::DecodingKey::from_rsa_pem(fx.pem).unwrap(),
+                jsonwebtoken::Algorithm::RS256,
+            ),
+            Alg::Es256 => (
+                jsonwebtoken::DecodingKey::from_ec_pem(fx.pem).unwrap(),
+                jsonwebtoken::Algorithm::ES256,
+            ),
+        };
+        let mut validation = jsonwebtoken::Validation::new(alg);
+        validation.set_issuer(&[data::SA_ISSUER]);
+        validation.set_audience(&[data::SA_ISSUER]);
+        JsonWebToken { key, validation }
+    }
+
+    fn verify(&self, token: &[u8]) -> bool {
+        jsonwebtoken::decode::<SaClaims>(token, &self.key, &self.validation).is_ok()
+    }
+}
+
+#[allow(clippy::large_enum_variant)] // one per fixture, built once
+enum JwtSimpleKey {
+    Rs256(jwt_simple::prelude::RS256PublicKey),
+    Es256(jwt_simple::prelude::ES256PublicKey),
+}
+
+struct JwtSimple {
+    key: JwtSimpleKey,
+    options: jwt_simple::prelude::VerificationOptions,
+}
+
+impl JwtSimple {
+    fn new(fx: &Fixture) -> Self {
+        use jwt_simple::prelude::*;
+        let pem = core::str::from_utf8(fx.pem).unwrap();
+        let key = match fx.alg {
+            Alg::Rs256 => JwtSimpleKey::Rs256(RS256PublicKey::from_pem(pem).unwrap()),
+            Alg::Es256 => JwtSimpleKey::Es256(ES256PublicKey::from_pem(pem).unwrap()),
+        };
+        let options = VerificationOptions {
+            allowed_issuers: Some(HashSet::from([data::SA_ISSUER.to_owned()])),
+            allowed_audiences: Some(HashSet::from([data::SA_ISSUER.to_owned()])),
+            ..VerificationOptions::default()
+        };
+        JwtSimple { key, options }
+    }
+
+    fn verify(&self, token: &str) -> bool {
+        use jwt_simple::prelude::*;
+        // The options are taken by value, so a caller clones its configured set per token.
+        let options = Some(self.options.clone());
+        let claims = match &self.key {
+            JwtSimpleKey::Rs256(k) => k.verify_token::<NoCustomClaims>(token, options),
+            JwtSimpleKey::Es256(k) => k.verify_token::<NoCustomClaims>(token, options),
+        };
+        claims.is_ok_and(|c| c.subject.is_some())
+    }
+}
+
+/// jwt-compact's custom claims (its `Claims` holds the time claims).
+#[derive(Deserialize)]
+struct CompactClaims {
+    iss: String,
+    sub: String,
+    aud: Vec<String>,
+}
+
+enum JwtCompact {
+    Rs256(jwt_compact::alg::Rsa, jwt_compact::alg::RsaPublicKey),
+    Es256(
+        jwt_compact::alg::Es256,
+        <jwt_compact::alg::Es256 as jwt_compact::Algorithm>::VerifyingKey,
+    ),
+}
+
+impl JwtCompact {
+    fn new(fx: &Fixture) -> Self {
+        use jwt_compact::jwk::JsonWebKey;
+        // The key's components, read with kauthn's PEM loader (jwt-compact takes JWKs).
+        let keys = kauthn_keys(fx.pem);
+        match keys.key_at(0).unwrap().key {
+            PublicKey::Rsa { modulus, exponent } => {
+                let jwk = JsonWebKey::Rsa {
+                    modulus: Cow::Borrowed(modulus),
+                    public_exponent: Cow::Borrowed(exponent),
+                    private_parts: None,
+                };
+                let key = jwt_compact::alg::RsaPublicKey::try_from(&jwk).unwrap();
+                JwtCompact::Rs256(jwt_compact::alg::Rsa::rs256(), key)
+            }
+            PublicKey::EcP256(point) => {
+                let (x, y) = point[1..].split_at(32);
+                let jwk = JsonWebKey::EllipticCurve {
+                    curve: Cow::Borrowed("P-256"),
+                    x: Cow::Borrowed(x),
+                    y: Cow::Borrowed(y),
+                    secret: None,
+                };
+                let key = TryFrom::try_from(&jwk).unwrap();
+                JwtCompact::Es256(jwt_compact::alg::Es256, key)
+            }
+            _ => unreachable!("fixtures are RSA or P-256"),
+        }
+    }
+
+    fn verify(&self, token: &str, time: &jwt_compact::TimeOptions) -> bool {
+        use jwt_compact::{AlgorithmExt as _, Token, UntrustedToken};
+        let Ok(untrusted) = UntrustedToken::new(token) else {
+            return false;
+        };
+        let token: Result<Token<CompactClaims>, _> = match self {
+            JwtCompact::Rs256(alg, key) => alg.validator(key).validate(&untrusted),
+            JwtCompact::Es256(alg, key) => alg.validator(key).validate(&untrusted),
+        };
+        let Ok(token) = token else {
+            return false;
+        };
+        let claims = token.claims();
+        claims.validate_expiration(time).is_ok()
+            && claims.custom.iss == data::SA_ISSUER
+            && !claims.custom.sub.is_empty()
+            && claims.custom.aud.iter().any(|a| a == data::SA_ISSUER)
+    }
+}
+
+// --- benches ---------------------------------------------------------------------------
+
+pub(crate) fn verify(c: &mut Criterion) {
+    for fx in &FIXTURES {
+        let mut g = c.benchmark_group(format!("jwt_{}", fx.name));
+        let keys = kauthn_keys(fx.pem);
+        let prepared = PreparedKeys::new(&keys);
+        let mut buf = vec![0u8; SCRATCH_LEN];
+        for (name, case) in kauthn_cases(&keys, &prepared) {
+            g.bench_function(name, |b| {
+                b.iter(|| black_box(case(black_box(fx.token), &mut buf)))
+            });
+        }
+        let token = core::str::from_utf8(fx.token).unwrap();
+        let jwt = JsonWebToken::new(fx);
+        for (name, aws) in [
+            ("jsonwebtoken_rust_crypto", false),
+            ("jsonwebtoken_aws_lc_rs", true),
+        ] {
+            JSONWEBTOKEN_AWS.store(aws, Ordering::Relaxed);
+            g.bench_function(name, |b| {
+                b.iter(|| black_box(jwt.verify(black_box(fx.token))))
+            });
+        }
+        JSONWEBTOKEN_AWS.store(false, Ordering::Relaxed);
+        let simple = JwtSimple::new(fx);
+        g.bench_function("jwt-simple_pure_rust", |b| {
+            b.iter(|| black_box(simple.verify(black_box(token))))
+        });
+        let compact = JwtCompact::new(fx);
+        let time = jwt_compact::TimeOptions::default();
+        g.bench_function("jwt-compact", |b| {
+            b.iter(|| black_box(compact.verify(black_box(token), &time)))
+        });
+        g.finish();
+    }
+}
+
+pub(crate) fn non_signature(c: &mut Criterion) {
+    let mut g = c.benchmark_group("jwt_non_signature");
+    for fx in &FIXTURES {
+        let keys = kauthn_keys(fx.pem);
+        let mut buf = vec![0u8; SCRATCH_LEN];
+        g.bench_function(format!("{}_noop", fx.name), |b| {
+            b.iter(|| {
+                black_box(kauthn_verify(
+                    black_box(fx.token),
+                    &keys,
+                    &NoSignatureMath,
+                    &mut buf,
+                ))
+            })
+        });
+        g.bench_function(format!("{}_sha256", fx.name), |b| {
+            b.iter(|| {
+                black_box(kauthn_verify(
+                    black_box(fx.token),
+                    &keys,
+                    &HashOnly,
+                    &mut buf,
+                ))
+            })
+        });
+    }
+    g.finish();
+}
+
+/// Every row must accept its token: a bench of a failing path would measure an error.
+pub(crate) fn check_fixtures() {
+    for fx in &FIXTURES {
+        let keys = kauthn_keys(fx.pem);
+        let prepared = PreparedKeys::new(&keys);
+        let mut buf = vec![0u8; SCRATCH_LEN];
+        for (name, case) in kauthn_cases(&keys, &prepared) {
+            assert!(case(fx.token, &mut buf), "{name} rejects {}", fx.name);
+        }
+        assert!(kauthn_verify(fx.token, &keys, &NoSignatureMath, &mut buf));
+        assert!(kauthn_verify(fx.token, &keys, &HashOnly, &mut buf));
+        // A wrong signature must fail, or the kauthn rows would prove nothing.
+        let mut forged = fx.token.to_vec();
+        let last = forged.len() - 2;
+        forged[last] = if forged[last] == b'A' { b'B' } else { b'A' };
+        assert!(!kauthn_verify(&forged, &keys, &RustCrypto, &mut buf));
+        let jwt = JsonWebToken::new(fx);
+        for aws in [false, true] {
+            JSONWEBTOKEN_AWS.store(aws, Ordering::Relaxed);
+            assert!(
+                jwt.verify(fx.token),
+                "jsonwebtoken (aws: {aws}) rejects {}",
+                fx.name
+            );
+            assert!(
+                !jwt.verify(&forged),
+                "jsonwebtoken (aws: {aws}) accepts a forgery"
+            );
+        }
+        JSONWEBTOKEN_AWS.store(false, Ordering::Relaxed);
+        let token = core::str::from_utf8(fx.token).unwrap();
+        let forged = core::str::from_utf8(&forged).unwrap();
+        let simple = JwtSimple::new(fx);
+        assert!(simple.verify(token), "jwt-simple rejects {}", fx.name);
+        assert!(!simple.verify(forged), "jwt-simple accepts a forgery");
+        let compact = JwtCompact::new(fx);
+        let time = jwt_compact::TimeOptions::default();
+        assert!(
+            compact.verify(token, &time),
+            "jwt-compact rejects {}",
+            fx.name
+        );
+        assert!(
+            !compact.verify(forged, &time),
+            "jwt-compact accepts a forgery"
+        );
+    }
+}

@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Prints the criterion results under target/criterion as a Markdown table (median and its
+95% interval per bench), for benches/RESULTS.md. Usage: python3 benches/table.py [REGEX]"""
+import json
+import pathlib
+import re
+import sys
+
+root = pathlib.Path(__file__).resolve().parent.parent / "target" / "criterion"
+pattern = re.compile(sys.argv[1] if len(sys.argv) > 1 else "")
+
+
+def fmt(ns):
+    if ns >= 1e6:
+        return f"{ns / 1e6:.2f} ms"
+    if ns >= 1e3:
+        return f"{ns / 1e3:.2f} µs"
+    return f"{ns:.0f} ns"
+
+
+rows = []
+for est in sorted(root.glob("**/new/estimates.json")):
+    bench = json.loads((est.parent / "benchmark.json").read_text())
+    name = bench["full_id"]
+    if not pattern.search(name):
+        continue
+    m = json.loads(est.read_text())["median"]
+    ci = m["confidence_interval"]
+    rows.append((name, m["point_estimate"], ci["lower_bound"], ci["upper_bound"]))
+
+print("| bench | median | 95% CI |")
+print("| --- | ---: | --- |")
+for name, med, lo, hi in rows:
+    print(f"| `{name}` | {fmt(med)} | {fmt(lo)} – {fmt(hi)} |")
+
+# The issue targets, each as (issue, what, kauthn bench, peer bench or None, limit, kind):
+# kind "ratio<=": kauthn/peer <= limit; "ratio>=": peer/kauthn >= limit; "abs<=": kauthn <= limit ns;
+# "flat": max/min over the listed benches <= limit.
+TARGETS = [
+    ("3", "subject extraction within 2x of webpki parse-only (RSA leaf)",
+     "x509_subject_rsa2048/kauthn_map_subject", "x509_subject_rsa2048/webpki_parse_only", 2.0, "ratio<="),
+    ("3", "subject extraction within 2x of webpki parse-only (P-256 leaf)",
+     "x509_subject_p256/kauthn_map_subject", "x509_subject_p256/webpki_parse_only", 2.0, "ratio<="),
+    ("3", "kauthn parse alone within 2x of webpki parse-only (RSA leaf)",
+     "x509_subject_rsa2048/kauthn_parse_only", "x509_subject_rsa2048/webpki_parse_only", 2.0, "ratio<="),
+    ("3", "subject extraction >= 5x faster than x509-parser (RSA leaf)",
+     "x509_subject_rsa2048/kauthn_map_subject", "x509_subject_rsa2048/x509-parser", 5.0, "ratio>="),
+    ("3", "subject extraction >= 5x faster than x509-parser (P-256 leaf)",
+     "x509_subject_p256/kauthn_map_subject", "x509_subject_p256/x509-parser", 5.0, "ratio>="),
+    ("3", "full RSA-2048 chain verification <= 0.6x x509-cert+rsa",
+     "x509_verify_rsa2048/kauthn", "x509_verify_rsa2048/x509-cert+rsa", 0.6, "ratio<="),
+    ("4", "RS256-2048 <= 0.6x jsonwebtoken[rust_crypto]",
+     "jwt_rs256_2048/kauthn", "jwt_rs256_2048/jsonwebtoken_rust_crypto", 0.6, "ratio<="),
+    ("4", "ES256 no slower than jsonwebtoken[rust_crypto]",
+     "jwt_es256/kauthn", "jwt_es256/jsonwebtoken_rust_crypto", 1.0, "ratio<="),
+    ("4", "non-signature work <= 2.5 µs per token (RS256-2048, hashing included)",
+     "jwt_non_signature/rs256_2048_sha256", None, 2500, "abs<="),
+    ("4", "non-signature work <= 2.5 µs per token (ES256, hashing included)",
+     "jwt_non_signature/es256_sha256", None, 2500, "abs<="),
+    ("5", "cache hit for a 1 KB token <= 1.5 µs",
+     "cache_hit_1kb_token", None, 1500, "abs<="),
+    ("5", "cache hit < 1/20 of an RS256-2048 verification",
+     "cache_hit_1kb_token", "jwt_rs256_2048/kauthn", 0.05, "ratio<="),
+    ("8", "token-file hit flat within 20% from 10 to 1 000 000 entries",
+     ["token_file_lookup/hit/10", "token_file_lookup/hit/10000", "token_file_lookup/hit/1000000"],
+     None, 1.2, "flat"),
+    ("8", "token-file miss flat within 20% from 10 to 1 000 000 entries",
+     ["token_file_lookup/miss/10", "token_file_lookup/miss/10000", "token_file_lookup/miss/1000000"],
+     None, 1.2, "flat"),
+]
+
+if len(sys.argv) <= 1:
+    med = {name: m for name, m, _, _ in rows}
+    print()
+    print("| issue | target | measured | met? |")
+    print("| --- | --- | --- | --- |")
+    for issue, what, ours, peer, limit, kind in TARGETS:
+        try:
+            if kind == "flat":
+                vals = [med[b] for b in ours]
+                r = max(vals) / min(vals)
+                got, ok = f"max/min = {r:.2f} ({', '.join(fmt(v) for v in vals)})", r <= limit
+            elif kind == "abs<=":
+                got, ok = fmt(med[ours]), med[ours] <= limit
+            elif kind == "ratio<=":
+                r = med[ours] / med[peer]
+                got, ok = f"{r:.2f}x ({fmt(med[ours])} vs {fmt(med[peer])})", r <= limit
+            else:
+                r = med[peer] / med[ours]
+                got, ok = f"{r:.2f}x faster ({fmt(med[ours])} vs {fmt(med[peer])})", r >= limit
+        except KeyError as e:
+            got, ok = f"missing {e}", False
+        print(f"| {issue} | {what} | {got} | {'yes' if ok else '**no**'} |")

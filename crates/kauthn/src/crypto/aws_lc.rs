@@ -36,15 +36,14 @@
 //! `aws-lc-sys` with the system C compiler (no CMake, Go or NASM on x86-64 Linux).
 
 use aws_lc_rs::signature::{
-    self as lc, EcdsaVerificationAlgorithm, ParsedPublicKey, RsaParameters,
-    RsaPublicKeyComponents,
+    self as lc, EcdsaVerificationAlgorithm, ParsedPublicKey, RsaParameters, RsaPublicKeyComponents,
 };
 
 use super::ecdsa::{Curve, check_uncompressed};
 use super::rsa::{CheckedKey, check_key};
+use super::{PublicKey, SignatureAlgorithm, SignatureError, Verifier};
 #[cfg(doc)]
 use super::{RSA_MAX_EXPONENT_BITS, RSA_MAX_MODULUS_BITS, RSA_MIN_EXPONENT, RSA_MIN_MODULUS_BITS};
-use super::{PublicKey, SignatureAlgorithm, SignatureError, Verifier};
 
 /// A [`Verifier`] over aws-lc-rs (AWS-LC), enabled by the `aws-lc` feature.
 ///

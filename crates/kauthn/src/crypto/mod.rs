@@ -20,11 +20,11 @@ mod ecdsa;
 mod rsa;
 mod rustcrypto;
 
+#[cfg(feature = "aws-lc")]
+pub use aws_lc::AwsLc;
 pub use rsa::{
     RSA_MAX_EXPONENT_BITS, RSA_MAX_MODULUS_BITS, RSA_MIN_EXPONENT, RSA_MIN_MODULUS_BITS,
 };
-#[cfg(feature = "aws-lc")]
-pub use aws_lc::AwsLc;
 pub use rustcrypto::{PreparedKey, RustCrypto};
 
 /// A signature algorithm with all of its parameters.

@@ -19,13 +19,22 @@ use kauthn::{
     Anonymous, AudienceAgnostic, AuthenticatedGroupAdder, BearerToken, BootstrapSecret,
     BootstrapSecretStore, BootstrapTokenAuthenticator, CacheConfig, CachedTokenAuthenticator,
     ClientCaPool, Context, Errors, LookupError, OwnedTokenFile, Request, RequestAuthenticator,
-    RequestUnion, Response, RustCrypto, Scratch, TokenAuthenticator, TokenUnion, UnixTime, Verdict,
+    RequestUnion, Response, Scratch, TokenAuthenticator, TokenUnion, UnixTime, Verdict,
     X509Authenticator, parse_bootstrap_secret_name,
 };
 
 mod ffi;
 
 pub use ffi::*;
+
+/// The signature backend for client certificates: aws-lc-rs with the `aws-lc` feature (the
+/// fastest), else the pure-Rust default. Both give the same verdicts.
+#[cfg(feature = "aws-lc")]
+type DefaultVerifier = kauthn::AwsLc;
+/// The signature backend for client certificates: the pure-Rust default (the `aws-lc`
+/// feature switches to aws-lc-rs).
+#[cfg(not(feature = "aws-lc"))]
+type DefaultVerifier = kauthn::RustCrypto;
 
 /// Bytes a result handle reserves for a copy of the call's input (token, headers, chain).
 pub const KAUTHN_INPUT_CAPACITY: usize = 64 * 1024;
@@ -233,7 +242,10 @@ impl Authenticator {
         let mut requests: Vec<DynRequest> = Vec::new();
         if let Some(pem) = &cfg.client_ca_pem {
             let pool = ClientCaPool::from_pem(pem).map_err(|e| format!("client CA: {e}"))?;
-            requests.push(Box::new(X509Authenticator::new(pool, RustCrypto)));
+            requests.push(Box::new(X509Authenticator::new(
+                pool,
+                DefaultVerifier::default(),
+            )));
         }
         requests.push(Box::new(BearerToken::new(Arc::clone(&token_chain))));
         let authenticated: DynRequest =

@@ -48,9 +48,22 @@ use super::{RSA_MAX_EXPONENT_BITS, RSA_MAX_MODULUS_BITS, RSA_MIN_EXPONENT, RSA_M
 /// A [`Verifier`] over aws-lc-rs (AWS-LC), enabled by the `aws-lc` feature.
 ///
 /// It gives the same verdict and the same [`SignatureError`] as
-/// [`RustCrypto`](super::RustCrypto) for every input (the key policy is the one described
-/// there, run by the same code), and is faster, at the price of C code and heap allocation
-/// per call. Every algorithm of [`SignatureAlgorithm`] is supported.
+/// [`RustCrypto`](super::RustCrypto) for every input, and is faster, at the price of C code,
+/// `std`, and heap allocation per call (AWS-LC builds a key object each time). Every
+/// algorithm of [`SignatureAlgorithm`] is supported.
+///
+/// The key policy is the one described on `RustCrypto`, run by the same code before AWS-LC
+/// sees the key. It is narrower than aws-lc-rs's own limits, which it therefore hides:
+/// * RSA moduli of 2048 to [`RSA_MAX_MODULUS_BITS`] (4096) bits, where aws-lc-rs's
+///   `RSA_*_2048_8192_*` parameters would take 8192;
+/// * RSA exponents below 2^32, where AWS-LC takes up to 33 bits;
+/// * EC keys as uncompressed SEC1 points only, where aws-lc-rs also takes compressed points
+///   and SPKI DER;
+/// * RSA components with leading zero bytes are accepted (stripped), where aws-lc-rs's
+///   `RsaPublicKeyComponents` refuses them.
+///
+/// `tests/backend_differential.rs` checks that both backends return the same `Result` on
+/// every Wycheproof case, the JWS and x509-limbo vectors, and independently made signatures.
 ///
 /// ```
 /// use kauthn::AwsLc;

@@ -11,7 +11,7 @@
 //!
 //! | | aws-lc-rs / AWS-LC on its own | kauthn (both backends) |
 //! |---|---|---|
-//! | RSA modulus | 2048..=8192 bits (`RSA_*_2048_8192_*`), any oddness checked later | [`RSA_MIN_MODULUS_BITS`]..=[`RSA_MAX_MODULUS_BITS`] (2048..=4096), odd; otherwise `KeyRejected` |
+//! | RSA modulus | 2048..=8192 bits (the `RSA_*_2048_8192_*` parameters); AWS-LC also wants it odd | [`RSA_MIN_MODULUS_BITS`]..=[`RSA_MAX_MODULUS_BITS`] (2048..=4096), odd; otherwise `KeyRejected` |
 //! | RSA exponent | odd, at least 3, at most 33 bits | odd, at least [`RSA_MIN_EXPONENT`], below 2^32 ([`RSA_MAX_EXPONENT_BITS`]) |
 //! | RSA component encoding | `RsaPublicKeyComponents` refuses leading zero bytes | leading zeros allowed (DER and some JWKs carry them) and stripped here |
 //! | EC public key | SPKI DER, compressed or uncompressed SEC1 | uncompressed SEC1 of exactly the curve's size only, else `KeyRejected` |
@@ -25,8 +25,9 @@
 //! PSS uses MGF1 with the signature hash and a salt as long as the hash (aws-lc-rs's
 //! `RsaPssSaltLength::Digest`, RFC 7518 §3.5); ECDSA `r` and `s` must lie in `[1, n-1]`,
 //! DER signatures must be strict DER (AWS-LC's `ECDSA_SIG_from_bytes`), and high-S signatures
-//! are accepted. Because AWS-LC's own RSA key checks are strictly looser than the shared
-//! policy, a key that passed the policy is never refused by AWS-LC; were it ever, the error
+//! are accepted. Because AWS-LC's own RSA key checks (`is_public_component_of_rsa_key_good`
+//! in `crypto/fipsmodule/rsa/rsa.c`: odd `n` of at most 16384 bits, odd `e` of 2 to 33 bits)
+//! are strictly looser than the shared policy, a key that passed the policy is never refused by AWS-LC; were it ever, the error
 //! would read `BadSignature` instead of `KeyRejected`, and the differential test would say so.
 //!
 //! # Cost

@@ -22,7 +22,7 @@ use kauthn::{
     Anonymous, AudienceAgnostic, AuthenticatedGroupAdder, BearerToken, BootstrapSecret,
     BootstrapSecretStore, BootstrapTokenAuthenticator, CacheConfig, CachedTokenAuthenticator,
     ClientCaPool, Context, Errors, LookupError, OwnedTokenFile, Request, RequestAuthenticator,
-    RequestHeaderAuthenticator, RequestHeaderConfig, RequestUnion, Response, RustCrypto, Scratch,
+    RequestHeaderAuthenticator, RequestHeaderConfig, RequestUnion, Response, Scratch,
     ServiceAccountAuthenticator, TokenAuthenticator, TokenUnion, UnixTime, Verdict,
     X509Authenticator, parse_bootstrap_secret_name,
 };
@@ -30,6 +30,15 @@ use kauthn::{
 mod ffi;
 
 pub use ffi::*;
+
+/// The signature backend for client certificates: aws-lc-rs with the `aws-lc` feature (the
+/// fastest), else the pure-Rust default. Both give the same verdicts.
+#[cfg(feature = "aws-lc")]
+type DefaultVerifier = kauthn::AwsLc;
+/// The signature backend for client certificates: the pure-Rust default (the `aws-lc`
+/// feature switches to aws-lc-rs).
+#[cfg(not(feature = "aws-lc"))]
+type DefaultVerifier = kauthn::RustCrypto;
 
 /// Bytes a result handle reserves for a copy of the call's input (token, headers, chain).
 pub const KAUTHN_INPUT_CAPACITY: usize = 64 * 1024;
@@ -266,12 +275,14 @@ impl Authenticator {
                 sa_audiences.clone(),
                 keys.clone(),
             )
-            .map_err(|e| format!("service accounts: {e}"))?;
+            .map_err(|e| format!("service accounts: {e}"))?
+            .with_verifier(DefaultVerifier::default());
             tokens.push(Box::new(legacy));
             if !cfg.sa_issuers.is_empty() {
                 let bound =
                     ServiceAccountAuthenticator::bound(cfg.sa_issuers.clone(), sa_audiences, keys)
-                        .map_err(|e| format!("service accounts: {e}"))?;
+                        .map_err(|e| format!("service accounts: {e}"))?
+                        .with_verifier(DefaultVerifier::default());
                 tokens.push(Box::new(bound));
             }
         } else if !cfg.sa_issuers.is_empty() {
@@ -336,13 +347,16 @@ impl Authenticator {
                 extra_header_prefixes: view(&rh.extra_header_prefixes),
                 allowed_names: view(&rh.allowed_names),
             };
-            let rh = RequestHeaderAuthenticator::new(pool, RustCrypto, config)
+            let rh = RequestHeaderAuthenticator::new(pool, DefaultVerifier::default(), config)
                 .map_err(|e| format!("requestheader: {e}"))?;
             requests.push(Box::new(AudienceAgnostic::new(audiences.clone(), rh)));
         }
         if let Some(pem) = &cfg.client_ca_pem {
             let pool = ClientCaPool::from_pem(pem).map_err(|e| format!("client CA: {e}"))?;
-            requests.push(Box::new(X509Authenticator::new(pool, RustCrypto)));
+            requests.push(Box::new(X509Authenticator::new(
+                pool,
+                DefaultVerifier::default(),
+            )));
         }
         requests.push(Box::new(BearerToken::new(Arc::clone(&token_chain))));
         let authenticated: DynRequest =
@@ -452,7 +466,8 @@ fn oidc_authenticator(
     let auth = config
         .build(&[kauthn::SERVICE_ACCOUNT_LEGACY_ISSUER], SharedJwks(keys))
         .map_err(|e| format!("OIDC: {e}"))?
-        .algorithms(algorithms);
+        .algorithms(algorithms)
+        .with_verifier(DefaultVerifier::default());
     // kube-apiserver wraps the JWT authenticators in the audience-agnostic wrapper.
     Ok(Box::new(AudienceAgnostic::new(
         api_audiences.to_vec(),

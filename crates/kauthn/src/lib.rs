@@ -40,6 +40,8 @@
 //!   authentication path allocates, with or without it.
 //! * `std` (default): `std::error::Error` impls; implies `alloc`.
 //! * `serde`: serialising users as the TokenReview `UserInfo` JSON shape.
+//! * `aws-lc`: the `AwsLc` signature backend over aws-lc-rs (C, allocating, fastest); same
+//!   verdicts as the default [`RustCrypto`]. Implies `std`.
 #![no_std]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -85,6 +87,8 @@ pub use cache::{
     CACHE_ENTRY_BYTES, CACHE_WAYS, CacheConfig, CachedTokenAuthenticator, DefaultStripeLock,
     Stripe, StripeLock,
 };
+#[cfg(feature = "aws-lc")]
+pub use crypto::AwsLc;
 pub use crypto::RustCrypto;
 pub use error::{Error, Errors, Limit, MAX_AGGREGATED_ERRORS};
 pub use jose::{JoseError, verify_jws};

@@ -109,8 +109,17 @@ impl Tally {
     }
 }
 
+/// Verifies with `RustCrypto`; with the `aws-lc` feature every suite also runs through
+/// `AwsLc`, which must return exactly the same result.
 fn verify_with_jwks(jwks: &str, token: &str) -> Result<(), JoseError> {
-    verify_with(jwks, token, &RustCrypto)
+    let got = verify_with(jwks, token, &RustCrypto);
+    #[cfg(feature = "aws-lc")]
+    assert_eq!(
+        verify_with(jwks, token, &kauthn::AwsLc),
+        got,
+        "AwsLc and RustCrypto disagree on {token}"
+    );
+    got
 }
 
 fn verify_with(

@@ -1,9 +1,13 @@
-//! Wycheproof signature vectors against the default backend, [`kauthn::RustCrypto`].
+//! Wycheproof signature vectors against every backend: the default [`kauthn::RustCrypto`]
+//! always, and `kauthn::AwsLc` too when the `aws-lc` feature is on
+//! (`cargo test -p kauthn --features aws-lc --test wycheproof_signatures`).
 //!
 //! Verdicts: `valid` must verify, `invalid` must not. `acceptable` cases (only RSA's
 //! `MissingNull`, a DigestInfo without the NULL parameters) may go either way per
-//! Wycheproof; this backend rejects them and the test asserts that choice. Every file prints
-//! how many cases ran and passed; a missing vector folder is a printed skip.
+//! Wycheproof; both backends reject them and the test asserts that choice. Every file prints
+//! how many cases ran and passed, per backend; a missing vector folder is a printed skip.
+//! `tests/backend_differential.rs` additionally checks that the backends return the very
+//! same `Result` on every case.
 #![allow(clippy::std_instead_of_core)]
 #![allow(
     clippy::unwrap_used,
@@ -83,6 +87,32 @@ fn load(name: &str) -> Option<File> {
     }
 }
 
+/// A backend under test.
+#[derive(Clone, Copy)]
+struct Backend {
+    name: &'static str,
+    verifier: &'static dyn Verifier,
+    /// Whether [`PreparedKey`] (RustCrypto's prepared path) must agree with `verifier`.
+    check_prepared: bool,
+}
+
+/// `RustCrypto` always; `AwsLc` with the `aws-lc` feature.
+fn backends() -> Vec<Backend> {
+    #[allow(unused_mut)]
+    let mut all = vec![Backend {
+        name: "RustCrypto",
+        verifier: &RustCrypto,
+        check_prepared: true,
+    }];
+    #[cfg(feature = "aws-lc")]
+    all.push(Backend {
+        name: "AwsLc",
+        verifier: &kauthn::AwsLc,
+        check_prepared: false,
+    });
+    all
+}
+
 /// What a group expects of every case.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Expect {
@@ -103,7 +133,8 @@ struct Stats {
 }
 
 impl Stats {
-    fn finish(self, name: &str) {
+    fn finish(self, name: &str, backend: &Backend) {
+        let name = format!("{name} [{}]", backend.name);
         println!(
             "{name}: ran {} / passed {} ({} verified, {} rejected)",
             self.ran,
@@ -122,6 +153,7 @@ impl Stats {
 }
 
 fn run_group(
+    backend: &Backend,
     stats: &mut Stats,
     alg: SignatureAlgorithm,
     key: &PublicKey<'_>,
@@ -129,12 +161,14 @@ fn run_group(
     expect: Expect,
 ) {
     // The prepared-key path must agree with the one-shot path on every case.
-    let prepared = PreparedKey::new(key);
+    let prepared = backend.check_prepared.then(|| PreparedKey::new(key));
     for case in &group.tests {
         let (msg, sig) = (unhex(&case.msg), unhex(&case.sig));
-        let got = RustCrypto.verify(alg, key, &msg, &sig);
-        let via_prepared = prepared.and_then(|p| p.verify(alg, &msg, &sig));
-        assert_eq!(got, via_prepared, "tc {}: prepared key disagrees", case.id);
+        let got = backend.verifier.verify(alg, key, &msg, &sig);
+        if let Some(prepared) = prepared {
+            let via_prepared = prepared.and_then(|p| p.verify(alg, &msg, &sig));
+            assert_eq!(got, via_prepared, "tc {}: prepared key disagrees", case.id);
+        }
         let ok = match (expect, case.result.as_str()) {
             (Expect::AllFail(None), _) => got.is_err(),
             (Expect::AllFail(Some(e)), _) => got == Err(e),
@@ -168,38 +202,41 @@ fn rsa_key(group: &Group) -> (Vec<u8>, Vec<u8>) {
 
 fn run_rsa(name: &str, alg: SignatureAlgorithm, expect: Expect) {
     let Some(file) = load(name) else { return };
-    let mut stats = Stats::default();
-    for group in &file.groups {
-        assert_eq!(
-            group.sha.as_deref(),
-            Some("SHA-256"),
-            "{name}: unexpected group"
-        );
-        let (modulus, exponent) = rsa_key(group);
-        let key = PublicKey::Rsa {
-            modulus: &modulus,
-            exponent: &exponent,
-        };
-        run_group(&mut stats, alg, &key, group, expect);
+    for backend in &backends() {
+        let mut stats = Stats::default();
+        for group in &file.groups {
+            assert_eq!(
+                group.sha.as_deref(),
+                Some("SHA-256"),
+                "{name}: unexpected group"
+            );
+            let (modulus, exponent) = rsa_key(group);
+            let key = PublicKey::Rsa {
+                modulus: &modulus,
+                exponent: &exponent,
+            };
+            run_group(backend, &mut stats, alg, &key, group, expect);
+        }
+        stats.finish(name, backend);
     }
-    stats.finish(name);
 }
 
 fn run_ecdsa(name: &str, alg: SignatureAlgorithm, sha: &str) {
     let Some(file) = load(name) else { return };
-    let mut stats = Stats::default();
-    for group in &file.groups {
-        assert_eq!(group.sha.as_deref(), Some(sha), "{name}: unexpected group");
-        let point = unhex(group.key.uncompressed.as_deref().unwrap());
-        let key = match alg {
-            SignatureAlgorithm::EcdsaP256Sha256Fixed | SignatureAlgorithm::EcdsaP256Sha256Asn1 => {
-                PublicKey::EcP256(&point)
-            }
-            _ => PublicKey::EcP384(&point),
-        };
-        run_group(&mut stats, alg, &key, group, Expect::FileVerdicts);
+    for backend in &backends() {
+        let mut stats = Stats::default();
+        for group in &file.groups {
+            assert_eq!(group.sha.as_deref(), Some(sha), "{name}: unexpected group");
+            let point = unhex(group.key.uncompressed.as_deref().unwrap());
+            let key = match alg {
+                SignatureAlgorithm::EcdsaP256Sha256Fixed
+                | SignatureAlgorithm::EcdsaP256Sha256Asn1 => PublicKey::EcP256(&point),
+                _ => PublicKey::EcP384(&point),
+            };
+            run_group(backend, &mut stats, alg, &key, group, Expect::FileVerdicts);
+        }
+        stats.finish(name, backend);
     }
-    stats.finish(name);
 }
 
 #[test]
@@ -274,31 +311,33 @@ fn rsa_pss_sha256_4096_vectors() {
 fn rsa_pss_misc_vectors_follow_the_pinned_jose_parameters() {
     let name = "rsa_pss_misc_test.json";
     let Some(file) = load(name) else { return };
-    let mut stats = Stats::default();
-    let mut pinned = 0;
-    for group in &file.groups {
-        let sha = group.sha.as_deref().unwrap();
-        let (alg, h_len) = match sha {
-            "SHA-256" => (SignatureAlgorithm::RsaPssSha256, 32),
-            "SHA-384" => (SignatureAlgorithm::RsaPssSha384, 48),
-            "SHA-512" => (SignatureAlgorithm::RsaPssSha512, 64),
-            _ => continue,
-        };
-        let (modulus, exponent) = rsa_key(group);
-        let key = PublicKey::Rsa {
-            modulus: &modulus,
-            exponent: &exponent,
-        };
-        let expect = if group.mgf_sha.as_deref() == Some(sha) && group.salt_len == Some(h_len) {
-            pinned += 1;
-            Expect::FileVerdicts
-        } else {
-            Expect::AllFail(Some(SignatureError::BadSignature))
-        };
-        run_group(&mut stats, alg, &key, group, expect);
+    for backend in &backends() {
+        let mut stats = Stats::default();
+        let mut pinned = 0;
+        for group in &file.groups {
+            let sha = group.sha.as_deref().unwrap();
+            let (alg, h_len) = match sha {
+                "SHA-256" => (SignatureAlgorithm::RsaPssSha256, 32),
+                "SHA-384" => (SignatureAlgorithm::RsaPssSha384, 48),
+                "SHA-512" => (SignatureAlgorithm::RsaPssSha512, 64),
+                _ => continue,
+            };
+            let (modulus, exponent) = rsa_key(group);
+            let key = PublicKey::Rsa {
+                modulus: &modulus,
+                exponent: &exponent,
+            };
+            let expect = if group.mgf_sha.as_deref() == Some(sha) && group.salt_len == Some(h_len) {
+                pinned += 1;
+                Expect::FileVerdicts
+            } else {
+                Expect::AllFail(Some(SignatureError::BadSignature))
+            };
+            run_group(backend, &mut stats, alg, &key, group, expect);
+        }
+        assert_eq!(pinned, 3, "one pinned group per hash");
+        stats.finish(name, backend);
     }
-    assert_eq!(pinned, 3, "one pinned group per hash");
-    stats.finish(name);
 }
 
 #[test]
@@ -362,13 +401,16 @@ fn key_of_another_type_is_a_mismatch() {
         (A::EcdsaP384Sha384Asn1, &[&rsa, &p256, &p521]),
         (A::EcdsaP521Sha512Fixed, &[&rsa, &p256, &p384]),
     ];
-    for (alg, keys) in cases {
-        for key in *keys {
-            assert_eq!(
-                RustCrypto.verify(*alg, key, b"m", &[0; 64]),
-                Err(SignatureError::KeyMismatch),
-                "{alg:?} with {key:?}"
-            );
+    for backend in &backends() {
+        for (alg, keys) in cases {
+            for key in *keys {
+                assert_eq!(
+                    backend.verifier.verify(*alg, key, b"m", &[0; 64]),
+                    Err(SignatureError::KeyMismatch),
+                    "{}: {alg:?} with {key:?}",
+                    backend.name
+                );
+            }
         }
     }
 

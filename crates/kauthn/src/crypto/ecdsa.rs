@@ -59,11 +59,7 @@ impl EcKey {
     /// Checks that `point` is an uncompressed SEC1 point on `curve`, not the identity.
     pub(crate) fn new(curve: Curve, point: &[u8]) -> Result<Self, SignatureError> {
         let reject = |_| SignatureError::KeyRejected;
-        // Uncompressed only: 0x04, then x and y of exactly the field size (catalogue A-9).
-        match point.split_first() {
-            Some((0x04, xy)) if xy.len() == 2 * curve.scalar_len() => {}
-            _ => return Err(SignatureError::KeyRejected),
-        }
+        check_uncompressed(curve, point)?;
         Ok(match curve {
             Curve::P256 => {
                 EcKey::P256(p256::ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(reject)?)
@@ -121,6 +117,16 @@ impl EcKey {
             ),
         }
         .map_err(bad)
+    }
+}
+
+/// The encoding half of the EC key policy, shared by every backend: an uncompressed SEC1
+/// point, `0x04` then x and y of exactly the field size (catalogue A-9). Whether the point is
+/// on the curve is left to the curve implementation.
+pub(crate) fn check_uncompressed(curve: Curve, point: &[u8]) -> Result<(), SignatureError> {
+    match point.split_first() {
+        Some((0x04, xy)) if xy.len() == 2 * curve.scalar_len() => Ok(()),
+        _ => Err(SignatureError::KeyRejected),
     }
 }
 

@@ -104,32 +104,11 @@ impl RsaKey {
     /// prepares the modulus.
     pub(crate) fn new(modulus: &[u8], exponent: &[u8]) -> Result<Self, SignatureError> {
         let reject = SignatureError::KeyRejected;
-        let modulus = strip_leading_zeros(modulus);
-        let (&first, _) = modulus.split_first().ok_or(reject)?;
-        // Bound the length before computing with it; the exact bit bound follows.
-        if modulus.len() > MAX_MODULUS_BYTES {
-            return Err(reject);
-        }
-        let bits = modulus.len() * 8 - first.leading_zeros() as usize;
-        if !(RSA_MIN_MODULUS_BITS..=RSA_MAX_MODULUS_BITS).contains(&bits) {
-            return Err(reject);
-        }
-        // An even modulus is not a product of two odd primes, and Montgomery form needs it odd.
-        if modulus.last().is_none_or(|b| b & 1 == 0) {
-            return Err(reject);
-        }
-
-        let exponent = strip_leading_zeros(exponent);
-        if exponent.len() > RSA_MAX_EXPONENT_BITS / 8 {
-            return Err(reject);
-        }
-        let exponent = exponent
-            .iter()
-            .fold(0u32, |acc, &b| (acc << 8) | u32::from(b));
-        if exponent < RSA_MIN_EXPONENT || exponent & 1 == 0 {
-            return Err(reject);
-        }
-
+        let CheckedKey {
+            modulus,
+            bits,
+            exponent,
+        } = check_key(modulus, exponent)?;
         let params = if modulus.len() <= U2048::BYTES {
             Params::W2048(prepare(modulus).ok_or(reject)?)
         } else if modulus.len() <= U3072::BYTES {
@@ -179,6 +158,57 @@ impl RsaKey {
             Params::W4096(p) => public_op_in(p, self.exponent, signature, out),
         }
     }
+}
+
+/// An RSA public key that passed the key policy.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CheckedKey<'a> {
+    /// The modulus without leading zero bytes.
+    pub(crate) modulus: &'a [u8],
+    /// Bit length of the modulus.
+    pub(crate) bits: usize,
+    /// The public exponent.
+    pub(crate) exponent: u32,
+}
+
+/// The RSA key policy: modulus of [`RSA_MIN_MODULUS_BITS`]..=[`RSA_MAX_MODULUS_BITS`] bits
+/// and odd, exponent odd, at least [`RSA_MIN_EXPONENT`] and below 2^32. Shared by every
+/// backend so that they reject exactly the same keys.
+pub(crate) fn check_key<'a>(
+    modulus: &'a [u8],
+    exponent: &[u8],
+) -> Result<CheckedKey<'a>, SignatureError> {
+    let reject = SignatureError::KeyRejected;
+    let modulus = strip_leading_zeros(modulus);
+    let (&first, _) = modulus.split_first().ok_or(reject)?;
+    // Bound the length before computing with it; the exact bit bound follows.
+    if modulus.len() > MAX_MODULUS_BYTES {
+        return Err(reject);
+    }
+    let bits = modulus.len() * 8 - first.leading_zeros() as usize;
+    if !(RSA_MIN_MODULUS_BITS..=RSA_MAX_MODULUS_BITS).contains(&bits) {
+        return Err(reject);
+    }
+    // An even modulus is not a product of two odd primes, and Montgomery form needs it odd.
+    if modulus.last().is_none_or(|b| b & 1 == 0) {
+        return Err(reject);
+    }
+
+    let exponent = strip_leading_zeros(exponent);
+    if exponent.len() > RSA_MAX_EXPONENT_BITS / 8 {
+        return Err(reject);
+    }
+    let exponent = exponent
+        .iter()
+        .fold(0u32, |acc, &b| (acc << 8) | u32::from(b));
+    if exponent < RSA_MIN_EXPONENT || exponent & 1 == 0 {
+        return Err(reject);
+    }
+    Ok(CheckedKey {
+        modulus,
+        bits,
+        exponent,
+    })
 }
 
 /// Loads an odd modulus and computes its Montgomery parameters.

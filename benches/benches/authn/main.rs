@@ -28,6 +28,7 @@ use kauthn::{
 };
 use kauthn_benches::{token, token_file_csv};
 
+mod ffi;
 mod jwt;
 mod x509;
 
@@ -222,6 +223,11 @@ criterion_group! {
     config = config();
     targets = jwt::verify, jwt::non_signature
 }
+criterion_group! {
+    name = ffi_benches;
+    config = config();
+    targets = ffi::service_account_rs256
+}
 
 // criterion_main!, with the fixture checks first.
 fn main() {
@@ -230,5 +236,6 @@ fn main() {
     benches();
     x509_benches();
     jwt_benches();
+    ffi_benches();
     config().configure_from_args().final_summary();
 }

@@ -16,10 +16,12 @@
 //! A success is cached for `min(success TTL, credential expiry)`: a cached answer never
 //! outlives the JWT's `exp` or the bootstrap token's `expiration` it came from.
 //!
-//! # Not carried over
-//! Upstream coalesces concurrent misses for one key into one backend call (single-flight)
-//! and caches audit annotations; here concurrent misses each ask the backend, and there
-//! are no annotations to cache.
+//! # Single flight
+//! As upstream, concurrent misses for one key make one backend call: with the default
+//! lock under `std` ([`SyncStripe`]), later callers wait for the first and then read its
+//! cached result. Unlike upstream, a result that is not cached (an error, with
+//! `cache_errors` off) is not handed to the waiters: each then asks the backend itself.
+//! Upstream also caches audit annotations; there are none here.
 
 use core::cell::RefCell;
 
@@ -112,7 +114,13 @@ impl Default for Entry {
 /// One stripe of the cache: buckets of [`CACHE_WAYS`] entries.
 pub struct Stripe {
     entries: Vec<Entry>,
+    // Keys whose backend call is under way (single flight). Bounded: when full, further
+    // misses are not coalesced.
+    in_flight: heapless::Vec<[u8; 32], MAX_IN_FLIGHT>,
 }
+
+/// Most keys per stripe whose backend calls are coalesced at once.
+const MAX_IN_FLIGHT: usize = 32;
 
 impl core::fmt::Debug for Stripe {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -126,6 +134,7 @@ impl Stripe {
     fn new(buckets: usize) -> Self {
         Stripe {
             entries: alloc::vec![Entry::default(); buckets.max(1) * CACHE_WAYS],
+            in_flight: heapless::Vec::new(),
         }
     }
 
@@ -147,6 +156,87 @@ pub trait StripeLock {
     fn new(stripe: Stripe) -> Self;
     /// Runs `f` with the stripe locked.
     fn with<R>(&self, f: impl FnOnce(&mut Stripe) -> R) -> R;
+
+    /// Waits while another caller's backend call for `key` is under way, then marks the
+    /// key as ours. Returns whether it was marked (and so must be released). The default
+    /// does not coalesce.
+    fn claim(&self, key: &[u8; 32]) -> bool {
+        let _ = key;
+        false
+    }
+
+    /// Ends the backend call for `key` and wakes its waiters.
+    fn release(&self, key: &[u8; 32]) {
+        let _ = key;
+    }
+}
+
+/// A stripe behind a mutex with a condition variable, so concurrent misses for one key
+/// wait for the first caller's backend call (upstream's single flight).
+#[cfg(feature = "std")]
+#[derive(Debug)]
+pub struct SyncStripe {
+    stripe: std::sync::Mutex<Stripe>,
+    done: std::sync::Condvar,
+}
+
+#[cfg(feature = "std")]
+impl SyncStripe {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Stripe> {
+        // See the `Mutex` impl below for why poison is cleared.
+        self.stripe
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[cfg(feature = "std")]
+impl StripeLock for SyncStripe {
+    fn new(stripe: Stripe) -> Self {
+        SyncStripe {
+            stripe: std::sync::Mutex::new(stripe),
+            done: std::sync::Condvar::new(),
+        }
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut Stripe) -> R) -> R {
+        f(&mut self.lock())
+    }
+
+    fn claim(&self, key: &[u8; 32]) -> bool {
+        let mut guard = self.lock();
+        // No timeout: the leader always releases (a drop guard, even when the backend
+        // panics), and a waiter that gave up would only call the same slow backend itself.
+        while guard.in_flight.contains(key) {
+            guard = self
+                .done
+                .wait(guard)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        guard.in_flight.push(*key).is_ok()
+    }
+
+    fn release(&self, key: &[u8; 32]) {
+        let mut guard = self.lock();
+        guard.in_flight.retain(|k| k != key);
+        drop(guard);
+        self.done.notify_all();
+    }
+}
+
+/// Releases a claimed key when the backend call ends, also by panic.
+struct Release<'l, L: StripeLock> {
+    lock: &'l L,
+    key: [u8; 32],
+    claimed: bool,
+}
+
+impl<L: StripeLock> Drop for Release<'_, L> {
+    fn drop(&mut self) {
+        if self.claimed {
+            self.lock.release(&self.key);
+        }
+    }
 }
 
 impl StripeLock for RefCell<Stripe> {
@@ -175,9 +265,9 @@ impl StripeLock for std::sync::Mutex<Stripe> {
     }
 }
 
-/// The lock used by default: a mutex with `std`, a `RefCell` without.
+/// The lock used by default: a mutex with single flight under `std`, a `RefCell` without.
 #[cfg(feature = "std")]
-pub type DefaultStripeLock = std::sync::Mutex<Stripe>;
+pub type DefaultStripeLock = SyncStripe;
 /// The lock used by default: a mutex with `std`, a `RefCell` without.
 #[cfg(not(feature = "std"))]
 pub type DefaultStripeLock = RefCell<Stripe>;
@@ -361,8 +451,23 @@ impl<T: TokenAuthenticator, L: StripeLock> TokenAuthenticator for CachedTokenAut
         if let Some(hit) = self.lookup(&key, ctx.now, scratch, out) {
             return hit;
         }
+        let Some(lock) = self.stripe(&key) else {
+            return self.inner.authenticate_token_into(token, ctx, scratch, out);
+        };
+        // Single flight: wait for a call under way for this key, then look again.
+        let release = Release {
+            lock,
+            key,
+            claimed: lock.claim(&key),
+        };
+        if release.claimed {
+            if let Some(hit) = self.lookup(&key, ctx.now, scratch, out) {
+                return hit;
+            }
+        }
         let verdict = self.inner.authenticate_token_into(token, ctx, scratch, out);
         self.store(&key, ctx.now, &verdict, out);
+        drop(release);
         verdict
     }
 }

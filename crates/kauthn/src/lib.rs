@@ -82,6 +82,8 @@ pub use bootstrap::{
     USER_PREFIX as BOOTSTRAP_USER_PREFIX, is_valid_bootstrap_token, is_valid_bootstrap_token_id,
     parse_bootstrap_secret_name, validate_bootstrap_group_name,
 };
+#[cfg(feature = "std")]
+pub use cache::SyncStripe;
 #[cfg(feature = "alloc")]
 pub use cache::{
     CACHE_ENTRY_BYTES, CACHE_WAYS, CacheConfig, CachedTokenAuthenticator, DefaultStripeLock,

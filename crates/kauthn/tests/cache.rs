@@ -288,3 +288,89 @@ fn concurrent_use_from_many_threads_gives_right_answers() {
     assert!(calls < 50 * 8 + 16_000 + 1, "{calls}");
     assert!(calls >= 16_000 + 50, "{calls}");
 }
+
+/// A backend slow enough that concurrent callers overlap.
+struct Slow {
+    calls: AtomicUsize,
+}
+
+impl TokenAuthenticator for Slow {
+    fn authenticate_token_into<'a>(
+        &'a self,
+        _token: &'a [u8],
+        _ctx: &Context<'a>,
+        _scratch: &mut Scratch<'a>,
+        out: &mut Response<'a>,
+    ) -> kauthn::Verdict {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        out.clear();
+        out.user.name = "shared";
+        kauthn::Verdict::Authenticated
+    }
+}
+
+#[test]
+fn concurrent_misses_for_one_token_share_one_backend_call() {
+    // Upstream TestSharedLookup: 10 concurrent callers of one token, at most 3 backend calls.
+    let c: Arc<CachedTokenAuthenticator<Slow>> = Arc::new(CachedTokenAuthenticator::new(
+        Slow {
+            calls: AtomicUsize::new(0),
+        },
+        KEY,
+        UPSTREAM,
+    ));
+    let start = Arc::new(std::sync::Barrier::new(10));
+    let threads: Vec<_> = (0..10)
+        .map(|_| {
+            let (c, start) = (Arc::clone(&c), Arc::clone(&start));
+            std::thread::spawn(move || {
+                start.wait();
+                let mut buf = [0u8; 512];
+                let mut s = Scratch::new(&mut buf);
+                let o = c.authenticate_token(
+                    b"same-token",
+                    &Context::at(UnixTime::from_secs(0)),
+                    &mut s,
+                );
+                assert_eq!(o.response().unwrap().user.name, "shared");
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let calls = c.inner().calls.load(Ordering::SeqCst);
+    assert!(calls <= 3, "{calls} backend calls");
+}
+
+/// A backend that panics, to show waiters are released.
+struct Panics;
+
+impl TokenAuthenticator for Panics {
+    fn authenticate_token_into<'a>(
+        &'a self,
+        _token: &'a [u8],
+        _ctx: &Context<'a>,
+        _scratch: &mut Scratch<'a>,
+        _out: &mut Response<'a>,
+    ) -> kauthn::Verdict {
+        panic!("backend crashed");
+    }
+}
+
+#[test]
+fn a_panicking_backend_does_not_strand_later_callers() {
+    let c: Arc<CachedTokenAuthenticator<Panics>> =
+        Arc::new(CachedTokenAuthenticator::new(Panics, KEY, UPSTREAM));
+    for _ in 0..2 {
+        let c = Arc::clone(&c);
+        let r = std::thread::spawn(move || {
+            let mut buf = [0u8; 64];
+            let mut s = Scratch::new(&mut buf);
+            let _ = c.authenticate_token(b"t", &Context::at(UnixTime::from_secs(0)), &mut s);
+        })
+        .join();
+        assert!(r.is_err(), "the backend's panic reaches the caller");
+    }
+}

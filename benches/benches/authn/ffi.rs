@@ -5,7 +5,7 @@
 
 use core::hint::black_box;
 
-use criterion::Criterion;
+use crate::Criterion;
 use kauthn::jose::OwnedKeySet;
 use kauthn::{
     AuthenticatedGroupAdder, Context, Response, Scratch, ServiceAccountAuthenticator,

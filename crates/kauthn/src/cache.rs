@@ -115,7 +115,8 @@ impl Default for Entry {
 pub struct Stripe {
     entries: Vec<Entry>,
     // Keys whose backend call is under way (single flight). Bounded: when full, further
-    // misses are not coalesced.
+    // misses are not coalesced. Only the `std` lock (`SyncStripe`) reads it.
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
     in_flight: heapless::Vec<[u8; 32], MAX_IN_FLIGHT>,
 }
 

@@ -598,14 +598,14 @@ fn invalid_configuration_stops_the_start_with_file_field_and_reason() {
             "--state-dir",
             &dir.s("state"),
             "--oidc-issuer-url",
-            "https://issuer.example",
+            "http://issuer.example",
             "--oidc-client-id",
             "kauthn",
         ],
     );
     assert!(!ok);
     assert!(
-        err.contains("--oidc-issuer-url: OIDC support is not in this build yet"),
+        err.contains("--oidc-issuer-url: issuer.url: Invalid value: \"http://issuer.example\": URL scheme must be https"),
         "{err}"
     );
 }

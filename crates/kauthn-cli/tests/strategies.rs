@@ -380,6 +380,21 @@ fn an_authentication_config_jwt_entry_authenticates_with_its_certificate_authori
     assert_eq!(code, 401);
     // anonymous is off in the file.
     assert_eq!(whoami_curl(&srv, &state, &[]).0, 401);
+    // `kauthn authenticate` fetches the keys once and runs the same chain.
+    let (ok, out, err) = run_timeout(
+        common::bin(),
+        &[
+            "authenticate",
+            "--authentication-config",
+            &file.display().to_string(),
+            "--token",
+            &mint("example.com"),
+        ],
+        TOOL_TIMEOUT,
+    );
+    assert!(ok, "{out}{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["user"]["username"], "jane@example.com");
     std::thread::sleep(Duration::from_millis(100));
     assert!(
         srv.logs()
@@ -520,6 +535,69 @@ fn service_account_tokens_signed_with_a_key_file_are_kubectls_user() {
         let ui = kubectl_whoami(&kc);
         assert_eq!(ui["username"], "system:serviceaccount:team-a:builder");
     }
+}
+
+#[test]
+fn authenticate_checks_a_service_account_token_offline_at_a_given_time() {
+    let dir = TempDir::new("sa-offline");
+    let signer = Signer::new();
+    let keys = sa_files(&dir, &signer);
+    let token = bound_token(&signer, "team-a", "builder");
+    let check = |at: &str| {
+        run_timeout(
+            common::bin(),
+            &[
+                "authenticate",
+                "--service-account-key-file",
+                &keys,
+                "--service-account-issuer",
+                SA_ISSUER,
+                "--token",
+                &token,
+                "--now",
+                at,
+            ],
+            TOOL_TIMEOUT,
+        )
+    };
+    let at = |offset: i64| {
+        let t = i64::try_from(now()).unwrap() + offset;
+        // RFC 3339 from Unix seconds, without a date crate.
+        let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
+        let (y, m, d) = civil_from_days(days);
+        format!(
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+            secs / 3600,
+            secs / 60 % 60,
+            secs % 60
+        )
+    };
+    let (ok, out, err) = check(&at(0));
+    assert!(ok, "{out}{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["user"]["username"],
+        "system:serviceaccount:team-a:builder"
+    );
+    assert_eq!(v["audiences"], json!([SA_ISSUER]));
+    // Two hours later the token (one hour, 60 s leeway) has expired.
+    let (ok, out, _) = check(&at(7200));
+    assert!(!ok);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["error"], "service account token has expired");
+}
+
+/// Howard Hinnant's `civil_from_days`: days since 1970-01-01 to (year, month, day).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 #[test]

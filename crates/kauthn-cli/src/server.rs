@@ -302,6 +302,7 @@ fn credential_kind(req: &Request<Incoming>, certs: &[Vec<u8>]) -> &'static str {
 /// Runs `work` (an authentication) where it may block: on Tokio's blocking pool when the
 /// chain can wait for the network (JWT key refetch, webhook), else right here (pure
 /// computation, as kube-apiserver does it on the request's goroutine).
+///
 /// A panic in the chain becomes `failed(reason)`, upstream's `errAuthnCrash`.
 async fn off_runtime<T, F>(state: &Arc<AppState>, work: F, failed: fn(String) -> T) -> T
 where
@@ -327,7 +328,6 @@ async fn handle(
     peer: SocketAddr,
     req: Request<Incoming>,
 ) -> Resp {
-    let certs_ref: &[Vec<u8>] = &certs;
     let path = req.uri().path().to_string();
     let method = req.method().clone();
     let pretty = is_pretty(&req);
@@ -422,7 +422,7 @@ async fn handle(
                 %peer,
                 method = %method,
                 path = %path,
-                credential = credential_kind(&req, certs_ref),
+                credential = credential_kind(&req, &certs),
                 reason,
                 "Unable to authenticate the request"
             );

@@ -13,7 +13,7 @@
 //!
 //! # How the keys reach the core
 //! The keys live in the core's [`SwappableKeys`], replaced whole after each successful
-//! fetch; the core's [`JwtAuthenticator`](kauthn::JwtAuthenticator) reads them through
+//! fetch; the core's [`JwtAuthenticator`] reads them through
 //! [`SharedKeys`]. The authenticators are synchronous: [`RefetchingJwt`] wraps one, and when
 //! it rejects a token for its signature (or because no keys are loaded yet) and the token
 //! names a `kid` the keys do not have (or none), it asks [`JwksCache::refetch_blocking`] for

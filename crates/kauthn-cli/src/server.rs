@@ -426,6 +426,7 @@ async fn handle(
                 reason,
                 "Unable to authenticate the request"
             );
+            drain_small_body(req).await;
             return status(
                 StatusCode::UNAUTHORIZED,
                 "Unauthorized",
@@ -522,8 +523,37 @@ async fn handle(
                 api::encode_token_review(&review, &result, format, pretty),
             )
         }
-        _ => forbidden(&user, &info, &path, format, pretty),
+        _ => {
+            drain_small_body(req).await;
+            forbidden(&user, &info, &path, format, pretty)
+        }
     }
+}
+
+/// Largest unread request body read (and dropped) before an early answer.
+const DRAIN_BYTES: usize = 64 * 1024;
+/// Time allowed for that.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Reads and drops a small request body before an answer that does not need it (401,
+/// 403): over HTTP/2 an answer sent while the client is still sending ends the stream with
+/// RST_STREAM(NO_ERROR) (RFC 9113 §8.1), which curl 7.x reports as a framing error instead
+/// of the status. Large or slow bodies are not waited for.
+async fn drain_small_body(req: Request<Incoming>) {
+    use hyper::body::Body as _;
+    if req.body().is_end_stream() {
+        return;
+    }
+    let declared = req
+        .headers()
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > DRAIN_BYTES) {
+        return;
+    }
+    let body = Limited::new(req.into_body(), DRAIN_BYTES);
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, body.collect()).await;
 }
 
 fn forbidden(

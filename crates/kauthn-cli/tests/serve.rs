@@ -517,7 +517,8 @@ fn bootstrap_tokens_come_from_the_secrets_directory_and_new_files_are_picked_up(
             "system:authenticated"
         ])
     );
-    assert_eq!(get("zzzzzz.0123456789abcdef").0, 401);
+    let (code, body) = get("zzzzzz.0123456789abcdef");
+    assert_eq!(code, 401, "{body}\n{}", srv.logs());
     // A new Secret file is read within the reload interval.
     std::fs::write(secrets.join("b.json"), serde_json::to_string(&serde_json::json!({
         "apiVersion": "v1", "kind": "Secret",

@@ -137,7 +137,12 @@ pub(crate) fn curl(args: &[&str]) -> (u16, String) {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
-    (code.trim().parse().unwrap_or(0), body.to_string())
+    let code = code.trim().parse().unwrap_or(0);
+    if code == 0 {
+        // No HTTP answer: say why.
+        return (0, String::from_utf8_lossy(&out.stderr).to_string());
+    }
+    (code, body.to_string())
 }
 
 /// Runs a command; returns (success, stdout, stderr).

@@ -1,173 +1,17 @@
 //! `--authentication-config`: the `AuthenticationConfiguration` file (apiserver.config.k8s.io
 //! v1, v1beta1, v1alpha1), decoded strictly as kube-apiserver decodes it (unknown fields are
-//! errors).
+//! errors) into the core's model ([`kauthn::oidc::config::AuthenticationConfiguration`]) and
+//! validated by the core with upstream's messages.
 //!
 //! Upstream: `k8s.io/apiserver/pkg/apis/apiserver/{v1,v1beta1}/types.go` (the JWT and
-//! anonymous schemas are identical in both) and `validation/validation.go`. The `jwt`
-//! entries are modelled completely so the file is validated now; they are handed to the
-//! core's JWT authenticator once it lands (see `config::jwt_authenticators`).
+//! anonymous schemas are identical in both) and `validation/validation.go`. The core has no
+//! CEL evaluator: a configuration that uses an expression is refused with
+//! `CEL expressions are not supported` at the field that holds it.
 
-use serde::Deserialize;
-
-/// The whole file.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct AuthenticationConfiguration {
-    /// `apiserver.config.k8s.io/v1`, `v1beta1` or `v1alpha1`.
-    pub api_version: String,
-    /// `AuthenticationConfiguration`.
-    pub kind: String,
-    /// JWT authenticators (at most 64).
-    #[serde(default)]
-    pub jwt: Vec<JwtAuthenticator>,
-    /// The anonymous authenticator; when present, `--anonymous-auth` must not be set.
-    pub anonymous: Option<AnonymousConfig>,
-}
-
-/// `anonymous`.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct AnonymousConfig {
-    /// Whether anonymous requests are allowed.
-    #[serde(default)]
-    pub enabled: bool,
-    /// When non-empty, anonymous is allowed only for these exact paths.
-    #[serde(default)]
-    pub conditions: Vec<AnonymousCondition>,
-}
-
-/// `anonymous.conditions[]`.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct AnonymousCondition {
-    /// The exact request path.
-    pub path: String,
-}
-
-/// `jwt[]`.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct JwtAuthenticator {
-    /// How the issuer is reached and which audiences it must mint.
-    pub issuer: Issuer,
-    /// Rules every token's claims must satisfy.
-    #[serde(default)]
-    pub claim_validation_rules: Vec<ClaimValidationRule>,
-    /// How claims become the user.
-    pub claim_mappings: ClaimMappings,
-    /// Rules the final user must satisfy.
-    #[serde(default)]
-    pub user_validation_rules: Vec<UserValidationRule>,
-}
-
-/// `jwt[].issuer`.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Issuer {
-    /// The issuer URL (`iss`), https.
-    #[serde(default)]
-    pub url: String,
-    /// Where the discovery document is, when not under `url`.
-    pub discovery_url: Option<String>,
-    /// PEM CA bundle for the discovery and JWKS connections.
-    #[serde(default)]
-    pub certificate_authority: String,
-    /// Accepted `aud` values.
-    #[serde(default)]
-    pub audiences: Vec<String>,
-    /// `""` or `MatchAny`.
-    #[serde(default)]
-    pub audience_match_policy: String,
-    /// `controlplane` or `cluster` (kauthn has no egress selector).
-    #[serde(default)]
-    pub egress_selector_type: String,
-}
-
-/// `jwt[].claimValidationRules[]`.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ClaimValidationRule {
-    /// A claim that must equal `requiredValue`.
-    #[serde(default)]
-    pub claim: String,
-    /// The required value.
-    #[serde(default)]
-    pub required_value: String,
-    /// A CEL expression.
-    #[serde(default)]
-    pub expression: String,
-    /// The message when the expression is false.
-    #[serde(default)]
-    pub message: String,
-}
-
-/// `jwt[].claimMappings`.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ClaimMappings {
-    /// The user name.
-    #[serde(default)]
-    pub username: PrefixedClaimOrExpression,
-    /// The groups.
-    #[serde(default)]
-    pub groups: PrefixedClaimOrExpression,
-    /// The UID.
-    #[serde(default)]
-    pub uid: ClaimOrExpression,
-    /// Extra values.
-    #[serde(default)]
-    pub extra: Vec<ExtraMapping>,
-}
-
-/// A claim with a prefix, or a CEL expression.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct PrefixedClaimOrExpression {
-    /// The claim.
-    #[serde(default)]
-    pub claim: String,
-    /// The prefix (required with `claim`; may be empty).
-    pub prefix: Option<String>,
-    /// A CEL expression.
-    #[serde(default)]
-    pub expression: String,
-}
-
-/// A claim or a CEL expression.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ClaimOrExpression {
-    /// The claim.
-    #[serde(default)]
-    pub claim: String,
-    /// A CEL expression.
-    #[serde(default)]
-    pub expression: String,
-}
-
-/// `claimMappings.extra[]`.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ExtraMapping {
-    /// The extra key.
-    #[serde(default)]
-    pub key: String,
-    /// A CEL expression for the values.
-    #[serde(default)]
-    pub value_expression: String,
-}
-
-/// `jwt[].userValidationRules[]`.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct UserValidationRule {
-    /// A CEL expression over the user.
-    #[serde(default)]
-    pub expression: String,
-    /// The message when it is false.
-    #[serde(default)]
-    pub message: String,
-}
+pub use kauthn::oidc::config::{
+    AnonymousCondition, AnonymousConfig, AuthenticationConfiguration, ConfigErrors,
+    JwtAuthenticatorConfig,
+};
 
 /// The apiVersions kube-apiserver accepts for this kind.
 pub const API_VERSIONS: [&str; 3] = [
@@ -176,7 +20,8 @@ pub const API_VERSIONS: [&str; 3] = [
     "apiserver.config.k8s.io/v1alpha1",
 ];
 
-/// Decodes the file (YAML or JSON) strictly. Errors are `(field, reason)`.
+/// Decodes the file (YAML or JSON) strictly and checks `apiVersion` and `kind`. Errors are
+/// `(field, reason)`. The content is validated by [`validate`].
 pub fn parse(text: &str) -> Result<AuthenticationConfiguration, (String, String)> {
     if text.trim().is_empty() {
         return Err((String::new(), "empty config data".into()));
@@ -202,29 +47,18 @@ pub fn parse(text: &str) -> Result<AuthenticationConfiguration, (String, String)
             ),
         ));
     }
-    if cfg.jwt.len() > 64 {
-        return Err((
-            "jwt".into(),
-            format!("Too many: {}: must have at most 64 items", cfg.jwt.len()),
-        ));
-    }
-    if let Some(a) = &cfg.anonymous {
-        if !a.enabled && !a.conditions.is_empty() {
-            let paths: Vec<String> = a
-                .conditions
-                .iter()
-                .map(|c| format!("{{\"Path\":{}}}", serde_json::Value::String(c.path.clone())))
-                .collect();
-            return Err((
-                "anonymous.conditions".into(),
-                format!(
-                    "Invalid value: [{}]: enabled should be set to true when conditions are defined",
-                    paths.join(",")
-                ),
-            ));
-        }
-    }
     Ok(cfg)
+}
+
+/// Upstream's `ValidateAuthenticationConfiguration` (the core's), with the service-account
+/// issuers as the disallowed JWT issuers. The message lists every problem, each as
+/// `<field>: <type>: <detail>`.
+pub fn validate(
+    cfg: &AuthenticationConfiguration,
+    service_account_issuers: &[String],
+) -> Result<(), String> {
+    let disallowed: Vec<&str> = service_account_issuers.iter().map(String::as_str).collect();
+    cfg.validate(&disallowed).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -237,6 +71,7 @@ mod tests {
             "apiVersion: apiserver.config.k8s.io/v1\nkind: AuthenticationConfiguration\nanonymous:\n  enabled: true\n  conditions:\n  - path: /livez\n",
         )
         .unwrap();
+        validate(&cfg, &[]).unwrap();
         assert_eq!(cfg.anonymous.unwrap().conditions[0].path, "/livez");
     }
 
@@ -251,14 +86,13 @@ mod tests {
 
     #[test]
     fn disabled_anonymous_with_conditions_is_rejected_with_upstreams_text() {
-        let (field, reason) = parse(
+        let cfg = parse(
             "apiVersion: apiserver.config.k8s.io/v1\nkind: AuthenticationConfiguration\nanonymous: {enabled: false, conditions: [{path: /healthz}]}\n",
         )
-        .unwrap_err();
-        assert_eq!(field, "anonymous.conditions");
+        .unwrap();
         assert_eq!(
-            reason,
-            "Invalid value: [{\"Path\":\"/healthz\"}]: enabled should be set to true when conditions are defined"
+            validate(&cfg, &[]).unwrap_err(),
+            "anonymous.conditions: Invalid value: [{\"Path\":\"/healthz\"}]: enabled should be set to true when conditions are defined"
         );
     }
 
@@ -268,15 +102,37 @@ mod tests {
     }
 
     #[test]
-    fn jwt_entries_are_modelled_fully() {
+    fn jwt_entries_use_the_cores_model_and_field_names() {
         let cfg = parse(
-            "apiVersion: apiserver.config.k8s.io/v1\nkind: AuthenticationConfiguration\njwt:\n- issuer: {url: 'https://issuer.example', audiences: [a]}\n  claimMappings: {username: {claim: sub, prefix: ''}}\n",
+            "apiVersion: apiserver.config.k8s.io/v1\nkind: AuthenticationConfiguration\njwt:\n- issuer: {url: 'https://issuer.example', discoveryURL: 'https://d.example/x', audiences: [a]}\n  claimMappings: {username: {claim: sub, prefix: ''}}\n",
         )
         .unwrap();
+        validate(&cfg, &[]).unwrap();
         assert_eq!(cfg.jwt[0].issuer.url, "https://issuer.example");
+        assert_eq!(
+            cfg.jwt[0].issuer.discovery_url.as_deref(),
+            Some("https://d.example/x")
+        );
         assert_eq!(
             cfg.jwt[0].claim_mappings.username.prefix.as_deref(),
             Some("")
+        );
+    }
+
+    #[test]
+    fn cel_expressions_and_service_account_issuers_are_refused_with_field_paths() {
+        let cfg = parse(
+            "apiVersion: apiserver.config.k8s.io/v1\nkind: AuthenticationConfiguration\njwt:\n- issuer: {url: 'https://sa.example', audiences: [a]}\n  claimMappings: {username: {expression: 'claims.sub'}}\n",
+        )
+        .unwrap();
+        let e = validate(&cfg, &["https://sa.example".into()]).unwrap_err();
+        assert!(
+            e.contains("jwt[0].issuer.url: Invalid value: \"https://sa.example\": URL must not overlap with disallowed issuers"),
+            "{e}"
+        );
+        assert!(
+            e.contains("jwt[0].claimMappings.username.expression: Invalid value: \"claims.sub\": CEL expressions are not supported"),
+            "{e}"
         );
     }
 }

@@ -7,25 +7,37 @@
 //!
 //! The core authenticators are synchronous and write into a caller-owned response; this
 //! module runs them on the calling thread with a per-call scratch buffer and returns an
-//! owned [`AuthUser`].
+//! owned [`AuthUser`]. Two strategies wait for the network inside that call — the JWT
+//! authenticators when a token names an unknown key (a rate-limited JWKS refetch) and the
+//! webhook on a cache miss — so when either is configured ([`Chain::does_io`]) the server
+//! runs [`Chain::authenticate`] on Tokio's blocking pool.
+//!
+//! Service accounts: kauthn has no cluster, so `--service-account-lookup` cannot be honoured
+//! (legacy tokens are not checked against their Secret and ServiceAccount) and bound tokens
+//! are not checked against live Pods, Secrets and Nodes; both are accepted on signature and
+//! claims alone, and the start-up log says so.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use kauthn::{
     Anonymous, AudienceAgnostic, AuthenticatedGroupAdder, BearerToken, BootstrapTokenAuthenticator,
     CacheConfig, CachedTokenAuthenticator, Context, Header, Request, RequestAuthenticator,
-    RequestUnion, Response, RustCrypto, Scratch, TokenAuthenticator, TokenUnion, UnixTime, Verdict,
-    X509Authenticator,
+    RequestHeaderAuthenticator, RequestHeaderConfig, RequestUnion, Response, RustCrypto,
+    SERVICE_ACCOUNT_LEGACY_ISSUER, Scratch, ServiceAccountAuthenticator, TokenAuthenticator,
+    TokenUnion, UnixTime, Verdict, WebhookTokenAuthenticator, X509Authenticator,
 };
 
 use crate::config::{Config, ConfigError};
+use crate::jwks::{JwksCache, RefetchingJwt};
 
 type DynToken = Box<dyn TokenAuthenticator + Send + Sync>;
 type DynRequest = Box<dyn RequestAuthenticator + Send + Sync>;
 
 /// Bytes of scratch space for one authentication: composed and decoded strings (prefixed
 /// names, decoded certificate strings, a cached user) live here.
-pub const SCRATCH_BYTES: usize = 32 * 1024;
+/// A webhook's answer is read into it too, so it bounds the answer's size.
+pub const SCRATCH_BYTES: usize = 64 * 1024;
 
 /// An authenticated user, owned.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -81,6 +93,8 @@ pub struct Chain {
     authn: Option<AuthenticatedGroupAdder<RequestUnion<Vec<DynRequest>, DynRequest>>>,
     anonymous: Option<Anonymous<Vec<String>, String>>,
     api_audiences: &'static [&'static str],
+    jwks: Vec<Arc<JwksCache>>,
+    does_io: bool,
     /// Names of the strategies configured, in order, for the start-up log.
     pub strategies: Vec<&'static str>,
 }
@@ -121,8 +135,23 @@ impl Chain {
     pub fn build(config: Config) -> Result<Self, ConfigError> {
         let api_audiences = leak_strs(&config.api_audiences);
         let mut strategies = Vec::new();
+        let mut jwks = Vec::new();
+        let mut does_io = false;
         let mut requests: Vec<DynRequest> = Vec::new();
-        // 1. request header (front proxy): wired when the core's request_header.rs lands.
+        // 1. request header (front proxy), audience-agnostic.
+        if let Some(rh) = config.request_header {
+            let rh_config = RequestHeaderConfig {
+                username_headers: leak_strs(&rh.username_headers),
+                uid_headers: leak_strs(&rh.uid_headers),
+                group_headers: leak_strs(&rh.group_headers),
+                extra_header_prefixes: leak_strs(&rh.extra_header_prefixes),
+                allowed_names: leak_strs(&rh.allowed_names),
+            };
+            let auth = RequestHeaderAuthenticator::new(rh.pool, RustCrypto, rh_config)
+                .map_err(|e| ConfigError::new("--requestheader-*", "", e.to_string()))?;
+            requests.push(Box::new(AudienceAgnostic::new(api_audiences, auth)));
+            strategies.push("request-header");
+        }
         // 2. x509.
         if let Some((_, pool)) = config.client_ca {
             requests.push(Box::new(X509Authenticator::new(pool, RustCrypto)));
@@ -134,7 +163,33 @@ impl Chain {
             tokens.push(Box::new(AudienceAgnostic::new(api_audiences, table)));
             strategies.push("token-file");
         }
-        // service accounts (legacy, bound): wired when the core's service_account.rs lands.
+        if let Some(sa) = config.service_accounts {
+            if sa.lookup {
+                tracing::warn!(
+                    "--service-account-lookup: kauthn has no cluster to look objects up in; service-account tokens are accepted on their signature and claims alone"
+                );
+            }
+            let sa_err =
+                |e: kauthn::Error| ConfigError::new("--service-account-issuer", "", e.to_string());
+            let legacy = ServiceAccountAuthenticator::legacy(
+                [SERVICE_ACCOUNT_LEGACY_ISSUER],
+                api_audiences.iter().copied(),
+                sa.keys.clone(),
+            )
+            .map_err(sa_err)?;
+            tokens.push(Box::new(legacy));
+            strategies.push("service-account-legacy");
+            if !sa.issuers.is_empty() {
+                let bound = ServiceAccountAuthenticator::bound(
+                    leak_strs(&sa.issuers).iter().copied(),
+                    api_audiences.iter().copied(),
+                    sa.keys,
+                )
+                .map_err(sa_err)?;
+                tokens.push(Box::new(bound));
+                strategies.push("service-account-bound");
+            }
+        }
         if let Some(store) = config.bootstrap {
             store.clone().spawn_reloader_if_runtime();
             tokens.push(Box::new(AudienceAgnostic::new(
@@ -143,8 +198,37 @@ impl Chain {
             )));
             strategies.push("bootstrap-token");
         }
-        // JWT/OIDC, then the webhook in its own TTL cache: wired when the core's oidc.rs
-        // and webhook.rs land.
+        // JWT/OIDC: one audience-agnostic fail-on-error union of every issuer.
+        if !config.jwt.is_empty() {
+            let list: Vec<DynToken> = config
+                .jwt
+                .into_iter()
+                .map(|j| {
+                    tracing::debug!(source = %j.source, issuer = %j.authenticator.issuer(), "JWT authenticator");
+                    jwks.push(Arc::clone(&j.keys));
+                    Box::new(RefetchingJwt::new(j.authenticator, j.keys)) as DynToken
+                })
+                .collect();
+            tokens.push(Box::new(AudienceAgnostic::new(
+                api_audiences,
+                TokenUnion::fail_on_error(list),
+            )));
+            strategies.push("jwt");
+            does_io = true;
+        }
+        // The webhook, in its own TTL cache (errors never cached).
+        if let Some(w) = config.webhook {
+            let ttl = i64::try_from(w.cache_ttl.as_secs()).unwrap_or(i64::MAX);
+            let webhook = WebhookTokenAuthenticator::new(w.client, w.version)
+                .with_implicit_audiences(api_audiences);
+            tokens.push(Box::new(CachedTokenAuthenticator::<_>::new(
+                crate::webhook::LoggedWebhook(webhook),
+                random_key()?,
+                CacheConfig::webhook(ttl),
+            )));
+            strategies.push("webhook");
+            does_io = true;
+        }
         if !tokens.is_empty() {
             let union = TokenUnion::new(tokens);
             let cached = CachedTokenAuthenticator::<_>::new(
@@ -164,8 +248,34 @@ impl Chain {
             authn,
             anonymous,
             api_audiences,
+            jwks,
+            does_io,
             strategies,
         })
+    }
+
+    /// True when authenticating may wait for the network (JWT key refetches, webhook
+    /// calls): run [`Chain::authenticate`] where blocking is allowed.
+    pub fn does_io(&self) -> bool {
+        self.does_io
+    }
+
+    /// Starts, on the current Tokio runtime, the tasks that load each JWT issuer's first
+    /// keys (retrying until the provider answers).
+    pub fn start_background(&self) {
+        for cache in &self.jwks {
+            tokio::spawn(Arc::clone(cache).discover_until_ready());
+        }
+    }
+
+    /// Loads each JWT issuer's keys once, waiting for the answers (`kauthn authenticate`);
+    /// failures are logged and leave that issuer uninitialised.
+    pub async fn load_keys_once(&self) {
+        for cache in &self.jwks {
+            if let Err(e) = cache.refresh().await {
+                tracing::warn!(issuer = %cache.issuer(), error = %e, "oidc: authenticator is not healthy");
+            }
+        }
     }
 
     /// The API audiences (`--api-audiences`).

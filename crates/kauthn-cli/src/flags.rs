@@ -111,16 +111,25 @@ pub struct AuthnFlags {
     #[arg(long)]
     pub bootstrap_token_secrets_dir: Option<PathBuf>,
 
-    /// File containing PEM-encoded public keys used to verify ServiceAccount tokens.
+    /// File containing PEM-encoded x509 RSA or ECDSA private or public keys (or
+    /// certificates), used to verify ServiceAccount tokens (repeatable).
     #[arg(long, value_delimiter = ',')]
     pub service_account_key_file: Vec<PathBuf>,
 
-    /// Identifier of the service account token issuer.
+    /// Identifier of the service account token issuer (repeatable: the first is the one
+    /// kube-apiserver signs with, all are accepted).
     #[arg(long, value_delimiter = ',')]
     pub service_account_issuer: Vec<String>,
 
+    /// If true, validate ServiceAccount tokens exist in etcd as part of authentication.
+    /// Accepted for compatibility; kauthn has no cluster to look objects up in, so tokens
+    /// are accepted on signature and claims alone (a warning is logged when this is true,
+    /// the default, and legacy tokens are accepted).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = ArgAction::Set)]
+    pub service_account_lookup: Option<bool>,
+
     /// Identifiers of the API. Tokens used against the API should be bound to at least one
-    /// of these audiences.
+    /// of these audiences. Defaults to the --service-account-issuer values.
     #[arg(long, value_delimiter = ',')]
     pub api_audiences: Vec<String>,
 

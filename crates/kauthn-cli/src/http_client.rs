@@ -1,7 +1,12 @@
 //! A small HTTPS (and HTTP) client for OIDC discovery, JWKS and TokenReview webhooks:
 //! rustls with the `ring` provider, hyper's HTTP/1.1 connection API, one connection per
 //! request (these calls are rare: discovery, key refreshes, cache misses), and a timeout
-//! on the whole exchange.
+//! on the whole exchange. Without a CA bundle the host's roots are trusted (as Go's
+//! `crypto/tls` does for `--oidc-ca-file` unset and for a kubeconfig without a CA), read
+//! with rustls-native-certs.
+//!
+//! [`block_on`] is the bridge from the core's synchronous authenticators (JWKS refetch,
+//! webhook transport) to this async client.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -66,6 +71,40 @@ pub fn roots_from_pem(pem: &[u8]) -> Result<rustls::RootCertStore, String> {
     Ok(roots)
 }
 
+/// The host's trust anchors; certificates that do not parse are skipped, as Go skips them.
+fn native_roots() -> rustls::RootCertStore {
+    let mut roots = rustls::RootCertStore::empty();
+    let found = rustls_native_certs::load_native_certs();
+    for e in &found.errors {
+        tracing::debug!(error = %e, "reading the host's CA certificates");
+    }
+    let (added, skipped) = roots.add_parsable_certificates(found.certs);
+    tracing::debug!(added, skipped, "host CA certificates");
+    roots
+}
+
+/// Runs `fut` to completion from synchronous code: on a multi-threaded Tokio runtime's
+/// worker (moving the worker's other tasks away first) or blocking-pool thread, through
+/// that runtime; outside any runtime, on a temporary single-threaded one.
+///
+/// # Errors
+/// When called on a current-thread runtime, or when no runtime exists and one cannot be
+/// built.
+pub fn block_on<F: std::future::Future>(fut: F) -> Result<F::Output, String> {
+    match tokio::runtime::Handle::try_current() {
+        // A current-thread runtime cannot lend its only thread.
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread => {
+            Err("cannot wait for I/O on a current-thread runtime".into())
+        }
+        Ok(h) => Ok(tokio::task::block_in_place(|| h.block_on(fut))),
+        Err(_) => Ok(tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?
+            .block_on(fut)),
+    }
+}
+
 /// A client with fixed TLS settings.
 #[derive(Clone)]
 pub struct HttpClient {
@@ -83,8 +122,8 @@ impl std::fmt::Debug for HttpClient {
 }
 
 impl HttpClient {
-    /// A client trusting `ca_pem` (the only roots: kauthn has no system store), with an
-    /// optional client certificate chain and key (PEM), and a per-request timeout.
+    /// A client trusting `ca_pem` (or, when `None`, the host's roots), with an optional
+    /// client certificate chain and key (PEM), and a per-request timeout.
     pub fn new(
         ca_pem: Option<&[u8]>,
         identity: Option<(&[u8], &[u8])>,
@@ -93,7 +132,7 @@ impl HttpClient {
     ) -> Result<Self, String> {
         let roots = match ca_pem {
             Some(pem) => roots_from_pem(pem)?,
-            None => rustls::RootCertStore::empty(),
+            None => native_roots(),
         };
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = rustls::ClientConfig::builder_with_provider(provider)

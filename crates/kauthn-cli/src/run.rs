@@ -79,7 +79,15 @@ fn serve(args: ServeArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
             )));
         }
     };
-    let (flags, state) = resolve(&args.authn, need_tls)?;
+    let (mut flags, state) = resolve(&args.authn, need_tls)?;
+    // kube-apiserver's completion: with issuers but no key file, the serving key verifies
+    // service-account tokens.
+    if !flags.service_account_issuer.is_empty() && flags.service_account_key_file.is_empty() {
+        if let Some(key) = &args.tls_private_key_file {
+            tracing::info!(file = %key.display(), "--service-account-key-file defaults to --tls-private-key-file");
+            flags.service_account_key_file.push(key.clone());
+        }
+    }
     let cfg = config::load(&flags)?;
     let (cert_file, key_file): (PathBuf, PathBuf) =
         match (&args.tls_cert_file, &args.tls_private_key_file, &state) {
@@ -107,6 +115,7 @@ fn serve(args: ServeArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         })?;
         let local = listener.local_addr()?;
         let chain = Chain::build(cfg)?;
+        chain.start_background();
         tracing::info!(strategies = ?chain.strategies, "authentication chain");
         let url = match local.ip() {
             ip if ip.is_unspecified() => format!("https://127.0.0.1:{}", local.port()),
@@ -158,6 +167,14 @@ fn authenticate(args: AuthenticateArgs) -> Result<ExitCode, Box<dyn std::error::
         }
     };
     let chain = Chain::build(cfg)?;
+    // JWT keys are fetched once, before the single authentication; the chain's own waits
+    // (a refetch, a webhook call) then run on temporary runtimes (`http_client::block_on`).
+    if chain.does_io() {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+            .block_on(chain.load_keys_once());
+    }
     let bearer = args.token.as_ref().map(|t| format!("Bearer {t}"));
     let headers: Vec<(&str, &[u8])> = bearer
         .as_ref()

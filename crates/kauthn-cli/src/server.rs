@@ -202,7 +202,7 @@ pub async fn serve(
             let svc = hyper::service::service_fn(move |req| {
                 let state = Arc::clone(&state);
                 let certs = Arc::clone(&certs);
-                async move { Ok::<_, Infallible>(handle(&state, &certs, peer, req).await) }
+                async move { Ok::<_, Infallible>(handle(state, certs, peer, req).await) }
             });
             let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
             builder
@@ -299,9 +299,32 @@ fn credential_kind(req: &Request<Incoming>, certs: &[Vec<u8>]) -> &'static str {
     }
 }
 
+/// Runs `work` (an authentication) where it may block: on Tokio's blocking pool when the
+/// chain can wait for the network (JWT key refetch, webhook), else right here (pure
+/// computation, as kube-apiserver does it on the request's goroutine).
+///
+/// A panic in the chain becomes `failed(reason)`, upstream's `errAuthnCrash`.
+async fn off_runtime<T, F>(state: &Arc<AppState>, work: F, failed: fn(String) -> T) -> T
+where
+    T: Send + 'static,
+    F: FnOnce(&Chain) -> T + Send + 'static,
+{
+    if !state.chain.does_io() {
+        return work(&state.chain);
+    }
+    let state = Arc::clone(state);
+    tokio::task::spawn_blocking(move || work(&state.chain))
+        .await
+        .unwrap_or_else(|e| {
+            failed(format!(
+                "Internal error occurred: authentication failed unexpectedly: {e}"
+            ))
+        })
+}
+
 async fn handle(
-    state: &AppState,
-    certs: &[Vec<u8>],
+    state: Arc<AppState>,
+    certs: Arc<Vec<Vec<u8>>>,
     peer: SocketAddr,
     req: Request<Incoming>,
 ) -> Resp {
@@ -362,16 +385,27 @@ async fn handle(
 
     // Authenticate (spec §2.2).
     let start = Instant::now();
-    let headers: Vec<(&str, &[u8])> = req
+    let headers: Vec<(String, Vec<u8>)> = req
         .headers()
         .iter()
-        .map(|(k, v)| (k.as_str(), v.as_bytes()))
+        .map(|(k, v)| (k.as_str().to_string(), v.as_bytes().to_vec()))
         .collect();
-    let chain_refs: Vec<&[u8]> = certs.iter().map(Vec::as_slice).collect();
-    let auds = state.chain.api_audiences();
-    let outcome = state
-        .chain
-        .authenticate(&headers, &path, &chain_refs, auds, now());
+    let outcome = {
+        let (path, certs) = (path.clone(), Arc::clone(&certs));
+        off_runtime(
+            &state,
+            move |chain| {
+                let headers: Vec<(&str, &[u8])> = headers
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_slice()))
+                    .collect();
+                let chain_refs: Vec<&[u8]> = certs.iter().map(Vec::as_slice).collect();
+                chain.authenticate(&headers, &path, &chain_refs, chain.api_audiences(), now())
+            },
+            AuthOutcome::Error,
+        )
+        .await
+    };
     let elapsed = start.elapsed();
     let user = match outcome {
         AuthOutcome::Authenticated(u) => {
@@ -388,10 +422,11 @@ async fn handle(
                 %peer,
                 method = %method,
                 path = %path,
-                credential = credential_kind(&req, certs),
+                credential = credential_kind(&req, &certs),
                 reason,
                 "Unable to authenticate the request"
             );
+            drain_small_body(req).await;
             return status(
                 StatusCode::UNAUTHORIZED,
                 "Unauthorized",
@@ -463,7 +498,18 @@ async fn handle(
                     pretty,
                 );
             }
-            let result = review_token(&state.chain, &review);
+            let result = {
+                let review = review.clone();
+                off_runtime(
+                    &state,
+                    move |chain| review_token(chain, &review),
+                    |e| ReviewResult {
+                        user: None,
+                        error: Some(e),
+                    },
+                )
+                .await
+            };
             tracing::info!(
                 %peer,
                 reviewer = %user.name,
@@ -477,8 +523,37 @@ async fn handle(
                 api::encode_token_review(&review, &result, format, pretty),
             )
         }
-        _ => forbidden(&user, &info, &path, format, pretty),
+        _ => {
+            drain_small_body(req).await;
+            forbidden(&user, &info, &path, format, pretty)
+        }
     }
+}
+
+/// Largest unread request body read (and dropped) before an early answer.
+const DRAIN_BYTES: usize = 64 * 1024;
+/// Time allowed for that.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Reads and drops a small request body before an answer that does not need it (401,
+/// 403): over HTTP/2 an answer sent while the client is still sending ends the stream with
+/// RST_STREAM(NO_ERROR) (RFC 9113 §8.1), which curl 7.x reports as a framing error instead
+/// of the status. Large or slow bodies are not waited for.
+async fn drain_small_body(req: Request<Incoming>) {
+    use hyper::body::Body as _;
+    if req.body().is_end_stream() {
+        return;
+    }
+    let declared = req
+        .headers()
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > DRAIN_BYTES) {
+        return;
+    }
+    let body = Limited::new(req.into_body(), DRAIN_BYTES);
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, body.collect()).await;
 }
 
 fn forbidden(

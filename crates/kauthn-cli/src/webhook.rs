@@ -9,13 +9,16 @@
 //! landing separately); the answer it builds is cached by the core's TTL cache with
 //! errors never cached, and a failed call is a rejection (401).
 //!
-//! The core's authenticators are synchronous; [`WebhookClient::post_blocking`] is the
-//! bridge its transport trait calls from inside the server's multi-threaded runtime.
+//! The core's authenticators are synchronous: [`WebhookClient`] implements the core's
+//! [`WebhookTransport`] through [`WebhookClient::post_blocking`], which waits for the async
+//! call from the thread the authentication runs on (the server runs chains with a webhook
+//! on Tokio's blocking pool, so no runtime worker waits).
 
 use std::time::Duration;
 
 use bytes::Bytes;
 use hyper::{Method, StatusCode};
+use kauthn::{TransportError, WebhookTransport};
 
 use crate::http_client::{HttpClient, HttpError};
 use crate::kubeconfig::WebhookTarget;
@@ -177,13 +180,48 @@ impl WebhookClient {
     /// [`WebhookClient::post`] from synchronous code running on a multi-threaded Tokio
     /// runtime worker (the core's transport trait), or from outside any runtime.
     pub fn post_blocking(&self, body: Bytes) -> Result<Bytes, WebhookError> {
-        match tokio::runtime::Handle::try_current() {
-            Ok(h) => tokio::task::block_in_place(|| h.block_on(self.post(body))),
-            Err(_) => tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| WebhookError::Transport(HttpError::Transport(e.to_string())))?
-                .block_on(self.post(body)),
+        crate::http_client::block_on(self.post(body))
+            .map_err(|e| WebhookError::Transport(HttpError::Transport(e)))?
+    }
+
+    /// The endpoint URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+/// The core's classification of a failed call (the detail goes to the log).
+fn classify(e: &WebhookError) -> TransportError {
+    match e {
+        WebhookError::Status { code, .. } => TransportError::Status(*code),
+        WebhookError::Transport(HttpError::Timeout) => TransportError::Timeout,
+        WebhookError::Transport(HttpError::Transport(m)) if m.starts_with("tls") => {
+            TransportError::Tls
+        }
+        WebhookError::Transport(HttpError::Transport(_)) => TransportError::Connection,
+        WebhookError::Transport(HttpError::BadUrl(_)) | WebhookError::NoAttempts => {
+            TransportError::Other
+        }
+    }
+}
+
+/// The core webhook authenticator's HTTP: one blocking call (with upstream's retries) per
+/// review. Every failure is logged with its cause and returned classified, so the token is
+/// rejected (401) and, the webhook cache never keeping errors, asked again next time.
+impl WebhookTransport for WebhookClient {
+    fn post(&self, body: &[u8], response: &mut [u8]) -> Result<usize, TransportError> {
+        match self.post_blocking(Bytes::copy_from_slice(body)) {
+            Ok(answer) => {
+                let dst = response
+                    .get_mut(..answer.len())
+                    .ok_or(TransportError::ResponseTooLarge)?;
+                dst.copy_from_slice(&answer);
+                Ok(answer.len())
+            }
+            Err(e) => {
+                tracing::warn!(url = %self.url, error = %e, "token webhook call failed");
+                Err(classify(&e))
+            }
         }
     }
 }
@@ -359,5 +397,26 @@ mod tests {
             c.post_blocking(Bytes::new()),
             Err(WebhookError::Transport(_))
         ));
+    }
+}
+
+/// The core webhook authenticator, logging the webhook's whole `status.error` when it
+/// denies a token (the aggregate error keeps only its first bytes).
+#[derive(Debug)]
+pub struct LoggedWebhook<'c>(pub kauthn::WebhookTokenAuthenticator<'c, WebhookClient>);
+
+impl kauthn::TokenAuthenticator for LoggedWebhook<'_> {
+    fn authenticate_token_into<'a>(
+        &'a self,
+        token: &'a [u8],
+        ctx: &kauthn::Context<'a>,
+        scratch: &mut kauthn::Scratch<'a>,
+        out: &mut kauthn::Response<'a>,
+    ) -> kauthn::Verdict {
+        let review = self.0.review_into(token, ctx, scratch, out);
+        if let Some(message) = review.status_error {
+            tracing::info!(url = %self.0.transport().url(), message, "token webhook denied the token");
+        }
+        review.verdict
     }
 }

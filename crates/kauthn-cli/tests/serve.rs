@@ -517,7 +517,8 @@ fn bootstrap_tokens_come_from_the_secrets_directory_and_new_files_are_picked_up(
             "system:authenticated"
         ])
     );
-    assert_eq!(get("zzzzzz.0123456789abcdef").0, 401);
+    let (code, body) = get("zzzzzz.0123456789abcdef");
+    assert_eq!(code, 401, "{body}\n{}", srv.logs());
     // A new Secret file is read within the reload interval.
     std::fs::write(secrets.join("b.json"), serde_json::to_string(&serde_json::json!({
         "apiVersion": "v1", "kind": "Secret",
@@ -598,14 +599,14 @@ fn invalid_configuration_stops_the_start_with_file_field_and_reason() {
             "--state-dir",
             &dir.s("state"),
             "--oidc-issuer-url",
-            "https://issuer.example",
+            "http://issuer.example",
             "--oidc-client-id",
             "kauthn",
         ],
     );
     assert!(!ok);
     assert!(
-        err.contains("--oidc-issuer-url: OIDC support is not in this build yet"),
+        err.contains("--oidc-issuer-url: issuer.url: Invalid value: \"http://issuer.example\": URL scheme must be https"),
         "{err}"
     );
 }

@@ -137,7 +137,12 @@ pub(crate) fn curl(args: &[&str]) -> (u16, String) {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
-    (code.trim().parse().unwrap_or(0), body.to_string())
+    let code = code.trim().parse().unwrap_or(0);
+    if code == 0 {
+        // No HTTP answer: say why.
+        return (0, String::from_utf8_lossy(&out.stderr).to_string());
+    }
+    (code, body.to_string())
 }
 
 /// Runs a command; returns (success, stdout, stderr).
@@ -148,4 +153,98 @@ pub(crate) fn run(program: &str, args: &[&str]) -> (bool, String, String) {
         String::from_utf8_lossy(&out.stdout).to_string(),
         String::from_utf8_lossy(&out.stderr).to_string(),
     )
+}
+
+/// Runs a command with a deadline; a command still running then is killed and reported
+/// as failed. Returns (success, stdout, stderr).
+pub(crate) fn run_timeout(
+    program: &str,
+    args: &[&str],
+    timeout: Duration,
+) -> (bool, String, String) {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            let out = child.wait_with_output().unwrap();
+            return (
+                out.status.success(),
+                String::from_utf8_lossy(&out.stdout).to_string(),
+                String::from_utf8_lossy(&out.stderr).to_string(),
+            );
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            return (
+                false,
+                String::from_utf8_lossy(&out.stdout).to_string(),
+                format!(
+                    "{program} timed out after {timeout:?}\n{}",
+                    String::from_utf8_lossy(&out.stderr)
+                ),
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Creates the development state (CA, serving certificate, users, token file) in
+/// `dir/state` without starting a server, and returns its path.
+pub(crate) fn dev_state(dir: &TempDir) -> PathBuf {
+    let state = dir.join("state");
+    // `authenticate` with no authenticator flags creates the state; its answer is unused.
+    let _ = run(
+        bin(),
+        &[
+            "authenticate",
+            "--state-dir",
+            &state.display().to_string(),
+            "--token",
+            "x",
+        ],
+    );
+    assert!(
+        state.join("apiserver.crt").is_file(),
+        "no development state"
+    );
+    state
+}
+
+/// A kubeconfig for `server` trusting `ca` and sending `token`.
+pub(crate) fn token_kubeconfig(
+    dir: &TempDir,
+    name: &str,
+    server: &str,
+    ca: &Path,
+    token: &str,
+) -> String {
+    let path = dir.join(&format!("{name}.kubeconfig"));
+    std::fs::write(
+        &path,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: kauthn\n  cluster:\n    server: {server}\n    certificate-authority: {}\nusers:\n- name: {name}\n  user:\n    token: {token}\ncontexts:\n- name: {name}\n  context:\n    cluster: kauthn\n    user: {name}\ncurrent-context: {name}\n",
+            ca.display()
+        ),
+    )
+    .unwrap();
+    path.display().to_string()
+}
+
+/// Whether python3 can import `module`; prints a skip notice when not.
+pub(crate) fn have_python_module(module: &str, what: &str) -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("SKIP {what}: the python `{module}` module is missing (pip install {module})");
+    }
+    ok
 }

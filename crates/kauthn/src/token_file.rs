@@ -5,12 +5,16 @@
 //!
 //! # Layout and lookup
 //! The table never copies the file: each [`Slot`] holds the SHA-256 of a token and the byte
-//! offset of its record. A lookup hashes the presented token, walks the open-addressing
-//! probe chain to its first empty slot comparing every occupied slot's full digest with
-//! `subtle` (no early exit, the match picked with a constant-time select), then re-parses
-//! the one matching record — bounded by [`MAX_RECORD_LEN`]. Cost is O(1) in the number of
-//! tokens and independent of where a guess differs from a real token. Upstream uses a Go map
-//! (hash then `memcmp`); kubernetes/kubernetes#81126 and PR #139153 track that timing leak.
+//! offset of its record. Slots are grouped in buckets of four; a token may live
+//! in one of two buckets chosen by two independent parts of its digest (bucketed cuckoo
+//! hashing, at most half full). A lookup hashes the presented token and compares the full
+//! digest of **every** slot of both buckets with `subtle` (no early exit, the match picked
+//! with a constant-time select), then re-parses the one matching record — bounded by
+//! [`MAX_RECORD_LEN`]. So every lookup, hit or miss, does the same eight comparisons whatever
+//! the table's size or contents (an open-addressing probe chain would cost more for a token
+//! that lands in a long cluster), and its time does not depend on where a guess differs from
+//! a real token. Upstream uses a Go map (hash then `memcmp`); kubernetes/kubernetes#81126 and
+//! PR #139153 track that timing leak.
 //!
 //! # Deviations from upstream, on purpose
 //! * A NUL byte anywhere is a load error: C and Go callers of the C ABI would see a name
@@ -40,12 +44,38 @@ pub const MAX_TOKENS: usize = 1 << 24;
 pub const MAX_FILE_LEN: usize = u32::MAX as usize;
 
 /// One entry of the token table: the SHA-256 of a token and where its record starts.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Slot {
     digest: [u8; 32],
+    // `EMPTY` for a free slot: a record offset is below the file length, which is below
+    // `u32::MAX` (`MAX_FILE_LEN`).
     record: u32,
-    used: bool,
 }
+
+const EMPTY: u32 = u32::MAX;
+
+impl Default for Slot {
+    fn default() -> Self {
+        Slot {
+            digest: [0; 32],
+            record: EMPTY,
+        }
+    }
+}
+
+impl Slot {
+    fn is_empty(&self) -> bool {
+        self.record == EMPTY
+    }
+}
+
+/// Slots per bucket of the token table. A lookup compares the slots of two buckets.
+pub(crate) const BUCKET_SLOTS: usize = 4;
+
+/// Evictions tried when both of a new token's buckets are full before the load gives up
+/// (with [`TokenFileErrorKind::TableFull`]). At the table's half load this is not reached in
+/// practice; the bound keeps a load on adversarially chosen tokens finite.
+const MAX_KICKS: usize = 500;
 
 /// What went wrong loading a token file.
 #[non_exhaustive]
@@ -73,6 +103,9 @@ pub enum TokenFileErrorKind {
     /// The slot table given to [`TokenFile::parse_in`] is smaller than
     /// [`TokenFile::slots_needed`].
     TooFewSlots,
+    /// No room for a token in either of its buckets after `MAX_KICKS` (500) evictions: only
+    /// reachable with tokens chosen so that their digests collide.
+    TableFull,
 }
 
 /// A token file load error with its position (1-based line and byte column, as Go reports).
@@ -164,6 +197,12 @@ impl fmt::Display for WithPath<'_> {
             TokenFileErrorKind::TooFewSlots => write!(
                 f,
                 "token table too small at line {} (use TokenFile::slots_needed)",
+                e.start_line
+            ),
+            TokenFileErrorKind::TableFull => write!(
+                f,
+                "no room in the token table for the token on line {}: too many tokens whose \
+                 SHA-256 digests share table buckets",
                 e.start_line
             ),
         }
@@ -568,39 +607,102 @@ struct Stats {
 }
 
 fn table_size(tokens: usize) -> usize {
-    // At most half full, so probe chains stay short and always end at an empty slot.
-    tokens.saturating_mul(2).max(2).next_power_of_two()
+    // At most half full, so cuckoo insertion almost never has to evict.
+    tokens
+        .saturating_mul(2)
+        .max(2 * BUCKET_SLOTS)
+        .next_power_of_two()
 }
 
-fn probe_start(digest: &[u8; 32], mask: usize) -> usize {
-    // The digest is uniform, so its first bytes are a fine table index.
-    const N: usize = core::mem::size_of::<usize>();
-    let mut first = [0u8; N];
-    first.copy_from_slice(digest.get(..N).unwrap_or(&[0; N]));
-    usize::from_le_bytes(first) & mask
-}
-
-// Inserts or, for a duplicate token, replaces: upstream lets the later record win.
-// Returns whether the token was a duplicate.
-fn insert(slots: &mut [Slot], mask: usize, digest: [u8; 32], record: u32) -> bool {
-    let mut i = probe_start(&digest, mask);
-    for _ in 0..slots.len() {
-        let Some(slot) = slots.get_mut(i) else { break };
-        if !slot.used {
-            *slot = Slot {
-                digest,
-                record,
-                used: true,
-            };
-            return false;
-        }
-        if slot.digest == digest {
-            slot.record = record;
-            return true;
-        }
-        i = (i + 1) & mask;
+// The two buckets a digest may live in, from two independent 8-byte parts of it (the
+// digest is uniform). `mask` is the bucket count minus one.
+fn buckets_of(digest: &[u8; 32], mask: usize) -> (usize, usize) {
+    let part = |at: usize| {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(digest.get(at..at + 8).unwrap_or(&[0; 8]));
+        // Truncation is fine: only the bits under `mask` are used.
+        #[allow(clippy::cast_possible_truncation)]
+        let v = u64::from_le_bytes(b) as usize;
+        v & mask
+    };
+    let (first, second) = (part(0), part(8));
+    if first == second && mask > 0 {
+        (first, first ^ 1)
+    } else {
+        (first, second)
     }
-    false
+}
+
+// Zero exactly when the digests are equal. Word-wise and branch-free: `subtle`'s byte-slice
+// `ct_eq` costs a barrier per byte, which made eight slot comparisons dearer than the SHA-256.
+fn digest_difference(a: &[u8; 32], b: &[u8; 32]) -> u64 {
+    let word = |c: &[u8]| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        u64::from_ne_bytes(w)
+    };
+    a.chunks_exact(8)
+        .zip(b.chunks_exact(8))
+        .fold(0, |d, (x, y)| d | (word(x) ^ word(y)))
+}
+
+fn bucket_mut(table: &mut [Slot], b: usize) -> &mut [Slot] {
+    table
+        .get_mut(b * BUCKET_SLOTS..(b + 1) * BUCKET_SLOTS)
+        .unwrap_or_default()
+}
+
+// Puts the token in a free slot of bucket `b`; false when the bucket is full.
+fn place(table: &mut [Slot], b: usize, digest: [u8; 32], record: u32) -> bool {
+    match bucket_mut(table, b).iter_mut().find(|s| s.is_empty()) {
+        Some(slot) => {
+            *slot = Slot { digest, record };
+            true
+        }
+        None => false,
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Inserted {
+    New,
+    // Upstream lets the later record of a repeated token win.
+    Replaced,
+    Full,
+}
+
+// Inserts or, for a repeated token, replaces. `table.len()` is a power of two, at least
+// one bucket.
+fn insert(table: &mut [Slot], digest: [u8; 32], record: u32) -> Inserted {
+    let mask = (table.len() / BUCKET_SLOTS).saturating_sub(1);
+    let (b1, b2) = buckets_of(&digest, mask);
+    for b in [b1, b2] {
+        if let Some(slot) = bucket_mut(table, b)
+            .iter_mut()
+            .find(|s| !s.is_empty() && s.digest == digest)
+        {
+            slot.record = record;
+            return Inserted::Replaced;
+        }
+    }
+    if place(table, b1, digest, record) || place(table, b2, digest, record) {
+        return Inserted::New;
+    }
+    // Both buckets full: evict a resident to its other bucket, and so on (cuckoo).
+    let mut carried = Slot { digest, record };
+    let mut b = b1;
+    for kick in 0..MAX_KICKS {
+        let Some(victim) = bucket_mut(table, b).get_mut(kick % BUCKET_SLOTS) else {
+            break;
+        };
+        core::mem::swap(victim, &mut carried);
+        let (x, y) = buckets_of(&carried.digest, mask);
+        b = if b == x { y } else { x };
+        if place(table, b, carried.digest, carried.record) {
+            return Inserted::New;
+        }
+    }
+    Inserted::Full
 }
 
 /// A loaded token file: the file's bytes `C` and its token table `S`.
@@ -628,30 +730,36 @@ impl TokenFile<(), ()> {
     }
 }
 
-fn fill(csv: &[u8], slots: &mut [Slot]) -> Result<(usize, usize, usize), TokenFileError> {
-    let size = if slots.len().is_power_of_two() {
-        slots.len()
+// The largest power of two of slots that fits in `len`, if it holds a bucket.
+fn usable_slots(len: usize) -> usize {
+    let size = if len.is_power_of_two() {
+        len
     } else {
-        slots.len().checked_next_power_of_two().map_or(0, |p| p / 2)
+        len.checked_next_power_of_two().map_or(0, |p| p / 2)
     };
-    let mask = size.saturating_sub(1);
+    if size < BUCKET_SLOTS { 0 } else { size }
+}
+
+fn fill(csv: &[u8], slots: &mut [Slot]) -> Result<(usize, usize, usize), TokenFileError> {
+    let size = usable_slots(slots.len());
     let table = slots.get_mut(..size).unwrap_or_default();
     table.fill(Slot::default());
     let (mut used, mut duplicates) = (0usize, 0usize);
     let stats = for_each_token(csv, |rec, digest| {
+        let at = |kind| TokenFileError {
+            kind,
+            start_line: rec.start_line,
+            line: rec.start_line,
+            column: 1,
+        };
         if (used + 1) * 2 > size {
-            return Err(TokenFileError {
-                kind: TokenFileErrorKind::TooFewSlots,
-                start_line: rec.start_line,
-                line: rec.start_line,
-                column: 1,
-            });
+            return Err(at(TokenFileErrorKind::TooFewSlots));
         }
-        let offset = u32::try_from(rec.start).unwrap_or(u32::MAX);
-        if insert(table, mask, digest, offset) {
-            duplicates += 1;
-        } else {
-            used += 1;
+        let offset = u32::try_from(rec.start).unwrap_or(EMPTY);
+        match insert(table, digest, offset) {
+            Inserted::New => used += 1,
+            Inserted::Replaced => duplicates += 1,
+            Inserted::Full => return Err(at(TokenFileErrorKind::TableFull)),
         }
         Ok(())
     })?;
@@ -663,11 +771,7 @@ impl<'c> TokenFile<&'c [u8], &'c [Slot]> {
     /// (at least [`TokenFile::slots_needed`] of them).
     pub fn parse_in(csv: &'c [u8], slots: &'c mut [Slot]) -> Result<Self, TokenFileError> {
         let (tokens, duplicates, empty_tokens) = fill(csv, slots)?;
-        let size = if slots.len().is_power_of_two() {
-            slots.len()
-        } else {
-            slots.len().checked_next_power_of_two().map_or(0, |p| p / 2)
-        };
+        let size = usable_slots(slots.len());
         let slots: &'c [Slot] = slots;
         Ok(TokenFile {
             csv,
@@ -717,23 +821,26 @@ impl<C: AsRef<[u8]>, S: AsRef<[Slot]>> TokenFile<C, S> {
         self.empty_tokens
     }
 
-    // The offset of the record for `token`, in constant time over the probe chain.
+    // The offset of the record for `token`: the same comparisons for every token, in
+    // constant time.
     fn find(&self, token: &[u8]) -> Option<usize> {
         let slots = self.slots.as_ref();
-        let mask = slots.len().checked_sub(1)?;
+        let mask = (slots.len() / BUCKET_SLOTS).checked_sub(1)?;
         let digest: [u8; 32] = Sha256::digest(token).into();
-        let mut i = probe_start(&digest, mask);
+        let (b1, b2) = buckets_of(&digest, mask);
         let mut found = subtle::Choice::from(0);
         let mut record = 0u32;
-        for _ in 0..slots.len() {
-            let Some(slot) = slots.get(i) else { break };
-            if !slot.used {
-                break;
+        for b in [b1, b2] {
+            let bucket = slots
+                .get(b * BUCKET_SLOTS..(b + 1) * BUCKET_SLOTS)
+                .unwrap_or_default();
+            for slot in bucket {
+                // A free slot counts as a difference; one `subtle` barrier per slot.
+                let free = u64::from(slot.record == EMPTY);
+                let eq = (digest_difference(&slot.digest, &digest) | free).ct_eq(&0);
+                record.conditional_assign(&slot.record, eq);
+                found |= eq;
             }
-            let eq = slot.digest.ct_eq(&digest);
-            record.conditional_assign(&slot.record, eq);
-            found |= eq;
-            i = (i + 1) & mask;
         }
         if bool::from(found) {
             Some(record as usize)
@@ -815,6 +922,73 @@ mod tests {
         slots: &'c mut [Slot],
     ) -> Result<TokenFile<&'c [u8], &'c [Slot]>, TokenFileError> {
         TokenFile::parse_in(csv, slots)
+    }
+
+    fn digest(n: u32) -> [u8; 32] {
+        Sha256::digest(n.to_le_bytes()).into()
+    }
+
+    #[test]
+    fn a_full_bucket_pair_is_an_error_and_repeats_replace() {
+        // One bucket: both choices are the same four slots.
+        let mut table = [Slot::default(); BUCKET_SLOTS];
+        for n in 0..4 {
+            assert_eq!(insert(&mut table, digest(n), n), Inserted::New);
+        }
+        assert_eq!(insert(&mut table, digest(2), 20), Inserted::Replaced);
+        assert_eq!(insert(&mut table, digest(9), 9), Inserted::Full);
+        assert!(
+            table
+                .iter()
+                .any(|s| s.digest == digest(2) && s.record == 20)
+        );
+    }
+
+    #[test]
+    fn evicted_tokens_stay_findable_beyond_half_load() {
+        // 60 tokens in 64 slots (far past the table's half-load ceiling) need
+        // evictions; every token must still sit in one of its two buckets with its record.
+        let mut table = [Slot::default(); 64];
+        let mask = 64 / BUCKET_SLOTS - 1;
+        let mut in_both_full = 0;
+        for n in 0..60 {
+            let (b1, b2) = buckets_of(&digest(n), mask);
+            let full = |b: usize| table[b * 4..b * 4 + 4].iter().all(|s| !s.is_empty());
+            if full(b1) && full(b2) {
+                in_both_full += 1;
+            }
+            assert_eq!(insert(&mut table, digest(n), n), Inserted::New, "token {n}");
+        }
+        assert!(in_both_full > 0, "no insertion needed an eviction");
+        for n in 0..60 {
+            let (b1, b2) = buckets_of(&digest(n), mask);
+            let hits = [b1, b2]
+                .iter()
+                .flat_map(|b| &table[b * BUCKET_SLOTS..(b + 1) * BUCKET_SLOTS])
+                .filter(|s| s.digest == digest(n) && s.record == n)
+                .count();
+            assert_eq!(hits, 1, "token {n} lost or doubled after evictions");
+        }
+    }
+
+    #[test]
+    fn lookups_compare_two_buckets_whatever_the_table_size() {
+        use core::fmt::Write as _;
+        let mut csv = std::string::String::new();
+        for n in 0..5000 {
+            writeln!(csv, "tok{n},user{n},{n}").unwrap();
+        }
+        let mut slots =
+            std::vec![Slot::default(); TokenFile::slots_needed(csv.as_bytes()).unwrap()];
+        assert_eq!(slots.len(), 16384);
+        let f = load(csv.as_bytes(), &mut slots).unwrap();
+        assert_eq!(f.len(), 5000);
+        for n in [0, 1, 2499, 4999] {
+            let off = f.find(std::format!("tok{n}").as_bytes()).unwrap();
+            assert!(csv[off..].starts_with(&std::format!("tok{n},")));
+        }
+        assert_eq!(f.find(b"tok5000"), None);
+        assert_eq!(f.find(b""), None);
     }
 
     #[test]

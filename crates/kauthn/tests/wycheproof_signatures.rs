@@ -162,9 +162,19 @@ fn run_group(
 ) {
     // The prepared-key path must agree with the one-shot path on every case.
     let prepared = backend.check_prepared.then(|| PreparedKey::new(key));
+    // What key holders pass to `verify_prepared`: the RustCrypto preparation, when it exists.
+    let held = PreparedKey::new(key).ok();
     for case in &group.tests {
         let (msg, sig) = (unhex(&case.msg), unhex(&case.sig));
         let got = backend.verifier.verify(alg, key, &msg, &sig);
+        assert_eq!(
+            got,
+            backend
+                .verifier
+                .verify_prepared(alg, key, held.as_ref(), &msg, &sig),
+            "tc {}: verify_prepared disagrees with verify",
+            case.id
+        );
         if let Some(prepared) = prepared {
             let via_prepared = prepared.and_then(|p| p.verify(alg, &msg, &sig));
             assert_eq!(got, via_prepared, "tc {}: prepared key disagrees", case.id);

@@ -111,6 +111,22 @@ pub trait Verifier: Send + Sync {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), SignatureError>;
+
+    /// Like [`verify`](Verifier::verify), given the key's [`PreparedKey`] when its holder
+    /// made one at load time (an `OwnedKeySet`, a CA pool), so that a backend that can use
+    /// it skips the per-call key checks and conversions. `prepared` must have been made from
+    /// `key`. The verdict is the same either way; the default ignores `prepared`.
+    fn verify_prepared(
+        &self,
+        alg: SignatureAlgorithm,
+        key: &PublicKey<'_>,
+        prepared: Option<&PreparedKey>,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), SignatureError> {
+        let _ = prepared;
+        self.verify(alg, key, message, signature)
+    }
 }
 
 impl<T: Verifier + ?Sized> Verifier for &T {
@@ -122,5 +138,16 @@ impl<T: Verifier + ?Sized> Verifier for &T {
         signature: &[u8],
     ) -> Result<(), SignatureError> {
         (**self).verify(alg, key, message, signature)
+    }
+
+    fn verify_prepared(
+        &self,
+        alg: SignatureAlgorithm,
+        key: &PublicKey<'_>,
+        prepared: Option<&PreparedKey>,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), SignatureError> {
+        (**self).verify_prepared(alg, key, prepared, message, signature)
     }
 }

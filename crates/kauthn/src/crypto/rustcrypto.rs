@@ -22,8 +22,9 @@ use super::{PublicKey, SignatureAlgorithm, SignatureError, Verifier};
 /// * A key of another type than the algorithm's gives [`SignatureError::KeyMismatch`],
 ///   checked before the key is parsed.
 ///
-/// Each call checks and converts the key; to do that once per configured key, use
-/// [`PreparedKey`], which this type uses underneath.
+/// Each call of [`Verifier::verify`] checks and converts the key; key holders that made a
+/// [`PreparedKey`] once (`jose::OwnedKeySet`, `x509::CaPool`) pass it through
+/// [`Verifier::verify_prepared`] instead.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RustCrypto;
 
@@ -35,10 +36,24 @@ impl Verifier for RustCrypto {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), SignatureError> {
+        self.verify_prepared(alg, key, None, message, signature)
+    }
+
+    fn verify_prepared(
+        &self,
+        alg: SignatureAlgorithm,
+        key: &PublicKey<'_>,
+        prepared: Option<&PreparedKey>,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), SignatureError> {
         if !fits(alg, key) {
             return Err(SignatureError::KeyMismatch);
         }
-        PreparedKey::new(key)?.verify(alg, message, signature)
+        match prepared {
+            Some(p) => p.verify(alg, message, signature),
+            None => PreparedKey::new(key)?.verify(alg, message, signature),
+        }
     }
 }
 

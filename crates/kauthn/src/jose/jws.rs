@@ -19,7 +19,7 @@ use super::json::{JsonObject, JsonValue, parse_object};
 use super::key::{KeyRef, KeySource};
 use super::{MAX_KID_LEN, MAX_TOKEN_LEN};
 use crate::Scratch;
-use crate::crypto::{SignatureError, Verifier};
+use crate::crypto::{PreparedKey, SignatureError, Verifier};
 
 /// The protected header of a JWS (RFC 7515 §4.1) as kauthn reads it.
 #[derive(Clone, Copy, Debug)]
@@ -239,7 +239,15 @@ impl<'a> UnverifiedJws<'a> {
                 continue;
             }
             tried = true;
-            match try_key(&key, alg, self.signing_input, self.signature, verifier) {
+            let prepared = keys.prepared_at(i);
+            match try_key(
+                &key,
+                prepared,
+                alg,
+                self.signing_input,
+                self.signature,
+                verifier,
+            ) {
                 Ok(()) => return Ok(i),
                 // A signature failure outranks a key problem in the report.
                 Err(e) if err.is_none() || e == JoseError::BadSignature => err = Some(e),
@@ -258,6 +266,7 @@ impl<'a> UnverifiedJws<'a> {
 
 fn try_key<V: Verifier + ?Sized>(
     key: &KeyRef<'_>,
+    prepared: Option<&PreparedKey>,
     alg: Algorithm,
     message: &[u8],
     signature: &[u8],
@@ -273,7 +282,13 @@ fn try_key<V: Verifier + ?Sized>(
         return Err(JoseError::BadSignature);
     }
     verifier
-        .verify(alg.signature_algorithm(), &key.key, message, signature)
+        .verify_prepared(
+            alg.signature_algorithm(),
+            &key.key,
+            prepared,
+            message,
+            signature,
+        )
         .map_err(|e| match e {
             SignatureError::BadSignature => JoseError::BadSignature,
             SignatureError::KeyMismatch => JoseError::NoMatchingKey,

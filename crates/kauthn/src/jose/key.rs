@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use super::alg::{Algorithm, KeyKind};
 use super::base64url;
 use super::error::{JoseError, JoseLimit, KeyProblem, Unsupported};
-use crate::crypto::PublicKey;
+use crate::crypto::{PreparedKey, PublicKey};
 
 /// Default capacity of a [`KeySet`]. A cluster configures a handful of service-account keys
 /// and an OIDC provider publishes a few JWKS keys during rotation; 64 covers both with room
@@ -62,6 +62,13 @@ pub trait KeySource {
     fn key_count(&self) -> usize;
     /// The key at `index`, in configuration order.
     fn key_at(&self, index: usize) -> Option<KeyRef<'_>>;
+
+    /// The key at `index` checked and converted for the RustCrypto backend once, when this
+    /// source keeps that (see [`Verifier::verify_prepared`](crate::crypto::Verifier)).
+    fn prepared_at(&self, index: usize) -> Option<&PreparedKey> {
+        let _ = index;
+        None
+    }
 }
 
 impl KeySource for [KeyRef<'_>] {

@@ -1,5 +1,7 @@
 //! Owned key sets for embedders with a heap (`alloc`): the same loaders as [`KeySet`], with
-//! components copied into `Vec`s so the set outlives the input bytes.
+//! components copied into `Vec`s so the set outlives the input bytes, and each key prepared
+//! once for the RustCrypto backend ([`PreparedKey`]), so that verification skips the
+//! per-call key conversion (for RSA, the Montgomery constants of the modulus).
 
 use alloc::string::String;
 use alloc::vec;
@@ -9,7 +11,7 @@ use super::alg::Algorithm;
 use super::error::JoseError;
 use super::key::{KeyRef, KeySet, KeySource, LoadReport, MAX_KEYS};
 use crate::Scratch;
-use crate::crypto::PublicKey;
+use crate::crypto::{PreparedKey, PublicKey};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Components {
@@ -65,9 +67,29 @@ impl OwnedKey {
 }
 
 /// A growable set of owned keys.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 pub struct OwnedKeySet {
     keys: Vec<OwnedKey>,
+    // `prepared[i]` is made from `keys[i]`; `None` when the RustCrypto policy refuses the
+    // key (verification then reports that per call, as without preparation).
+    prepared: Vec<Option<PreparedKey>>,
+}
+
+// Equality and debug output are those of the keys; the prepared forms follow from them.
+impl PartialEq for OwnedKeySet {
+    fn eq(&self, other: &Self) -> bool {
+        self.keys == other.keys
+    }
+}
+
+impl Eq for OwnedKeySet {}
+
+impl core::fmt::Debug for OwnedKeySet {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("OwnedKeySet")
+            .field("keys", &self.keys)
+            .finish_non_exhaustive()
+    }
 }
 
 impl OwnedKeySet {
@@ -119,6 +141,7 @@ impl OwnedKeySet {
             }
             return Err(super::KeyProblem::DuplicateKid.into());
         }
+        self.prepared.push(PreparedKey::new(&key.as_ref().key).ok());
         self.keys.push(key);
         Ok(())
     }
@@ -151,5 +174,9 @@ impl KeySource for OwnedKeySet {
 
     fn key_at(&self, index: usize) -> Option<KeyRef<'_>> {
         self.keys.get(index).map(OwnedKey::as_ref)
+    }
+
+    fn prepared_at(&self, index: usize) -> Option<&PreparedKey> {
+        self.prepared.get(index)?.as_ref()
     }
 }

@@ -7,6 +7,7 @@
 
 use super::X509Error;
 use super::cert::{CertIndex, CertificateRef};
+use crate::crypto::PreparedKey;
 
 /// Most certificates a pool built without `alloc` ([`ClientCaPool::from_der`]) holds. Client
 /// CA bundles carry one to a few roots; 32 covers CA rotation overlaps with room to spare.
@@ -18,8 +19,10 @@ pub const MAX_BORROWED_CA_CERTS: usize = 32;
 #[derive(Clone, Debug)]
 enum Storage<'a> {
     Borrowed(heapless::Vec<(&'a [u8], CertIndex), MAX_BORROWED_CA_CERTS>),
+    // Each CA's key is prepared once for the RustCrypto backend (`None` when that backend's
+    // policy refuses it: verification then reports it per call, as unprepared).
     #[cfg(feature = "alloc")]
-    Owned(alloc::vec::Vec<(alloc::vec::Vec<u8>, CertIndex)>),
+    Owned(alloc::vec::Vec<(alloc::vec::Vec<u8>, CertIndex, Option<PreparedKey>)>),
 }
 
 /// Trusted client CA certificates, each parsed once when the pool is built.
@@ -112,7 +115,23 @@ impl<'a> ClientCaPool<'a> {
             #[cfg(feature = "alloc")]
             Storage::Owned(v) => v
                 .get(i)
-                .map(|(der, ix)| CertificateRef::from_index(der, *ix)),
+                .map(|(der, ix, _)| CertificateRef::from_index(der, *ix)),
+        }
+    }
+
+    /// The certificate at `i` and its prepared key, when the pool keeps one.
+    pub(crate) fn get_prepared(
+        &self,
+        i: usize,
+    ) -> Option<(CertificateRef<'_>, Option<&PreparedKey>)> {
+        match &self.certs {
+            Storage::Borrowed(v) => v
+                .get(i)
+                .map(|(der, ix)| (CertificateRef::from_index(der, *ix), None)),
+            #[cfg(feature = "alloc")]
+            Storage::Owned(v) => v
+                .get(i)
+                .map(|(der, ix, p)| (CertificateRef::from_index(der, *ix), p.as_ref())),
         }
     }
 
@@ -142,8 +161,10 @@ impl ClientCaPool<'static> {
                 ) => continue,
                 Err(_) => return Err(X509Error::Malformed("x509: malformed PEM block")),
             };
-            let ix = CertificateRef::parse(&der)?.ix;
-            out.push((der, ix));
+            let cert = CertificateRef::parse(&der)?;
+            let prepared = super::verify::public_key(&cert).and_then(|k| PreparedKey::new(&k).ok());
+            let ix = cert.ix;
+            out.push((der, ix, prepared));
         }
         if out.is_empty() {
             return Err(X509Error::NoCertificates);

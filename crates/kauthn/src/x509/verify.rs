@@ -18,7 +18,7 @@
 //! carrying name constraints cannot issue (they are not evaluated, and ignoring them would
 //! accept what Go rejects).
 
-use crate::crypto::{PublicKey, SignatureAlgorithm, Verifier};
+use crate::crypto::{PreparedKey, PublicKey, SignatureAlgorithm, Verifier};
 use crate::time::UnixTime;
 
 use super::cert::{CertificateRef, KeyKind, SigAlg};
@@ -141,25 +141,31 @@ fn algorithm_and_key<'k>(
         }
         _ => return Err(X509Error::BadSignature),
     };
-    let key = match issuer.ix.key {
-        KeyKind::Rsa => {
-            let bits = a
-                .len()
-                .saturating_mul(8)
-                .saturating_sub(a.first().map_or(8, |b| b.leading_zeros() as usize));
-            if bits < MIN_RSA_BITS {
-                return Err(X509Error::WeakKey);
-            }
-            PublicKey::Rsa {
-                modulus: a,
-                exponent: issuer.bytes(issuer.ix.key_b),
-            }
+    if issuer.ix.key == KeyKind::Rsa {
+        let bits = a
+            .len()
+            .saturating_mul(8)
+            .saturating_sub(a.first().map_or(8, |b| b.leading_zeros() as usize));
+        if bits < MIN_RSA_BITS {
+            return Err(X509Error::WeakKey);
         }
-        KeyKind::EcP256 => PublicKey::EcP256(a),
-        KeyKind::EcP384 => PublicKey::EcP384(a),
-        KeyKind::EcP521 | KeyKind::Other => return Err(X509Error::UnsupportedAlgorithm),
-    };
+    }
+    let key = public_key(issuer).ok_or(X509Error::UnsupportedAlgorithm)?;
     Ok((alg, key))
+}
+
+/// A certificate's subject public key as the signature backend takes it.
+pub(crate) fn public_key<'k>(c: &CertificateRef<'k>) -> Option<PublicKey<'k>> {
+    let a = c.bytes(c.ix.key_a);
+    match c.ix.key {
+        KeyKind::Rsa => Some(PublicKey::Rsa {
+            modulus: a,
+            exponent: c.bytes(c.ix.key_b),
+        }),
+        KeyKind::EcP256 => Some(PublicKey::EcP256(a)),
+        KeyKind::EcP384 => Some(PublicKey::EcP384(a)),
+        KeyKind::EcP521 | KeyKind::Other => None,
+    }
 }
 
 /// Go's `isValid` for an issuer, plus the stricter rules listed in the module docs.
@@ -204,10 +210,12 @@ struct Search<'x, V: ?Sized> {
 }
 
 impl<'x, V: Verifier + ?Sized> Search<'x, V> {
+    /// `prepared` is the issuer's key prepared by the pool, for pool certificates.
     fn link(
         &mut self,
         child: &CertificateRef<'x>,
         issuer: &CertificateRef<'x>,
+        prepared: Option<&PreparedKey>,
     ) -> Result<bool, X509Error> {
         self.candidates += 1;
         if self.candidates > MAX_CANDIDATE_ISSUERS {
@@ -225,7 +233,13 @@ impl<'x, V: Verifier + ?Sized> Search<'x, V> {
         }
         if self
             .verifier
-            .verify(alg, &key, child.tbs(), child.bytes(child.ix.signature))
+            .verify_prepared(
+                alg,
+                &key,
+                prepared,
+                child.tbs(),
+                child.bytes(child.ix.signature),
+            )
             .is_err()
         {
             return Ok(false);
@@ -241,11 +255,14 @@ impl<'x, V: Verifier + ?Sized> Search<'x, V> {
 
     /// Extends the path ending in `child`; true when a complete, acceptable chain was found.
     fn extend(&mut self, child: CertificateRef<'x>) -> Result<bool, X509Error> {
-        for root in self.pool.iter() {
+        for i in 0..self.pool.len() {
+            let Some((root, prepared)) = self.pool.get_prepared(i) else {
+                break;
+            };
             if root.subject() != child.issuer() {
                 continue;
             }
-            if self.link(&child, &root)? {
+            if self.link(&child, &root, prepared)? {
                 if self.chain_allows_purpose(&root) {
                     return Ok(true);
                 }
@@ -264,7 +281,7 @@ impl<'x, V: Verifier + ?Sized> Search<'x, V> {
                 self.depth_hit = true;
                 continue;
             }
-            if self.link(&child, &cand)? {
+            if self.link(&child, &cand, None)? {
                 if self.path.push(cand).is_err() {
                     self.depth_hit = true;
                     continue;

@@ -31,13 +31,21 @@
 //! would read `BadSignature` instead of `KeyRejected`, and the differential test would say so.
 //!
 //! # Cost
-//! Unlike `RustCrypto`, this backend allocates: AWS-LC builds a `BIGNUM`/`EVP_PKEY` per call
-//! (C heap) and aws-lc-rs keeps a boxed copy of an EC point (Rust heap). It is therefore not
-//! part of the zero-allocation guarantee, and needs `std`. AWS-LC is built from source by
-//! `aws-lc-sys` with the system C compiler (no CMake, Go or NASM on x86-64 Linux).
+//! Parsing a key into AWS-LC's `EVP_PKEY` costs about as much as a whole RSA-2048
+//! verification, so parsed keys are kept in a small process-wide cache ([`KEY_CACHE_ENTRIES`]
+//! keys, oldest dropped first) keyed by the algorithm and the exact key bytes: the handful of
+//! configured service-account, OIDC and CA keys are parsed once. A cache hit takes a read
+//! lock and clones an `Arc`. Unlike `RustCrypto`, this backend allocates (AWS-LC's
+//! verification contexts on the C heap, and each newly cached key), so it is not part of the
+//! zero-allocation guarantee, and needs `std`. AWS-LC is built from source by `aws-lc-sys`
+//! with the system C compiler (no CMake, Go or NASM on x86-64 Linux).
+
+use std::collections::VecDeque;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::vec::Vec;
 
 use aws_lc_rs::signature::{
-    self as lc, EcdsaVerificationAlgorithm, ParsedPublicKey, RsaParameters, RsaPublicKeyComponents,
+    self as lc, EcdsaVerificationAlgorithm, ParsedPublicKey, RsaParameters,
 };
 
 use super::ecdsa::{Curve, check_uncompressed};
@@ -50,7 +58,8 @@ use super::{RSA_MAX_EXPONENT_BITS, RSA_MAX_MODULUS_BITS, RSA_MIN_EXPONENT, RSA_M
 ///
 /// It gives the same verdict and the same [`SignatureError`] as
 /// [`RustCrypto`](super::RustCrypto) for every input, and is faster, at the price of C code,
-/// `std`, and heap allocation per call (AWS-LC builds a key object each time). Every
+/// `std`, and heap allocation (AWS-LC's per-call contexts; keys are parsed once and cached,
+/// see the module docs). Every
 /// algorithm of [`SignatureAlgorithm`] is supported.
 ///
 /// The key policy is the one described on `RustCrypto`, run by the same code before AWS-LC
@@ -115,13 +124,13 @@ impl Verifier for AwsLc {
         // Key type first, before anything is parsed, exactly as `RustCrypto` orders it.
         match (params(alg), *key) {
             (Params::Rsa(params), PublicKey::Rsa { modulus, exponent }) => {
-                verify_rsa(params, modulus, exponent, message, signature)
+                verify_rsa(alg, params, modulus, exponent, message, signature)
             }
             (Params::Ec(curve, ec_alg), _) => match (curve, *key) {
                 (Curve::P256, PublicKey::EcP256(point))
                 | (Curve::P384, PublicKey::EcP384(point))
                 | (Curve::P521, PublicKey::EcP521(point)) => {
-                    verify_ecdsa(curve, ec_alg, point, message, signature)
+                    verify_ecdsa(alg, curve, ec_alg, point, message, signature)
                 }
                 _ => Err(SignatureError::KeyMismatch),
             },
@@ -130,8 +139,89 @@ impl Verifier for AwsLc {
     }
 }
 
+/// How many parsed keys the process keeps (see the module docs).
+pub const KEY_CACHE_ENTRIES: usize = 64;
+
+// A cached key is found by its algorithm (an AWS-LC parsed key is bound to one) and its exact
+// bytes: for RSA the modulus without leading zeros and the exponent, for EC the SEC1 point.
+struct Cached {
+    alg: SignatureAlgorithm,
+    a: Vec<u8>,
+    b: u64,
+    key: Arc<ParsedPublicKey>,
+}
+
+static KEY_CACHE: RwLock<VecDeque<Cached>> = RwLock::new(VecDeque::new());
+
+/// The parsed key for `(alg, a, b)`, from the cache or made by `parse` and cached.
+fn cached_key(
+    alg: SignatureAlgorithm,
+    a: &[u8],
+    b: u64,
+    parse: impl FnOnce() -> Result<ParsedPublicKey, SignatureError>,
+) -> Result<Arc<ParsedPublicKey>, SignatureError> {
+    let hit = |c: &Cached| c.alg == alg && c.b == b && c.a == a;
+    {
+        // A poisoned lock only means another thread panicked mid-insert; the entries are
+        // whole values, so the cache stays usable.
+        let cache = KEY_CACHE.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(c) = cache.iter().find(|c| hit(c)) {
+            return Ok(Arc::clone(&c.key));
+        }
+    }
+    let key = Arc::new(parse()?);
+    let mut cache = KEY_CACHE.write().unwrap_or_else(PoisonError::into_inner);
+    if !cache.iter().any(hit) {
+        if cache.len() >= KEY_CACHE_ENTRIES {
+            cache.pop_front();
+        }
+        cache.push_back(Cached {
+            alg,
+            a: a.to_vec(),
+            b,
+            key: Arc::clone(&key),
+        });
+    }
+    Ok(key)
+}
+
+/// A DER INTEGER of the unsigned big-endian `v` (no leading zero bytes) appended to `out`.
+fn push_der_uint(out: &mut Vec<u8>, v: &[u8]) {
+    let pad = v.first().is_some_and(|b| b & 0x80 != 0);
+    push_der_header(out, 0x02, v.len() + usize::from(pad));
+    if pad {
+        out.push(0);
+    }
+    out.extend_from_slice(v);
+}
+
+fn push_der_header(out: &mut Vec<u8>, tag: u8, len: usize) {
+    out.push(tag);
+    match u8::try_from(len) {
+        Ok(short @ 0..=0x7f) => out.push(short),
+        Ok(one) => out.extend_from_slice(&[0x81, one]),
+        // Moduli are at most 4096 bits (policy), so two length octets always suffice.
+        Err(_) => {
+            let [hi, lo] = u16::try_from(len).unwrap_or(u16::MAX).to_be_bytes();
+            out.extend_from_slice(&[0x82, hi, lo]);
+        }
+    }
+}
+
+/// RFC 8017 `RSAPublicKey` DER, which AWS-LC parses.
+fn rsa_public_key_der(modulus: &[u8], exponent: &[u8]) -> Vec<u8> {
+    let mut body = Vec::with_capacity(modulus.len() + 16);
+    push_der_uint(&mut body, modulus);
+    push_der_uint(&mut body, exponent);
+    let mut out = Vec::with_capacity(body.len() + 4);
+    push_der_header(&mut out, 0x30, body.len());
+    out.extend_from_slice(&body);
+    out
+}
+
 /// RSA: the shared key policy, then AWS-LC with the components stripped of leading zeros.
 fn verify_rsa(
+    alg: SignatureAlgorithm,
     params: &'static RsaParameters,
     modulus: &[u8],
     exponent: &[u8],
@@ -141,29 +231,89 @@ fn verify_rsa(
     let CheckedKey {
         modulus, exponent, ..
     } = check_key(modulus, exponent)?;
-    // `RsaPublicKeyComponents` wants both numbers without leading zero bytes.
     let e_bytes = exponent.to_be_bytes();
     let zeros = e_bytes.iter().take_while(|&&b| b == 0).count();
     let e = e_bytes.get(zeros..).unwrap_or_default();
-    RsaPublicKeyComponents { n: modulus, e }
-        .verify(params, message, signature)
-        // AWS-LC accepts every key the policy accepts (its checks are looser; see the module
-        // docs), so what remains is the signature: wrong length, not below n, bad padding.
+    // AWS-LC accepts every key the policy accepts (its checks are looser; see the module
+    // docs), so what remains is the signature: wrong length, not below n, bad padding.
+    let key = cached_key(alg, modulus, u64::from(exponent), || {
+        ParsedPublicKey::new(params, rsa_public_key_der(modulus, e))
+            .map_err(|_| SignatureError::BadSignature)
+    })?;
+    key.verify_sig(message, signature)
         .map_err(|_| SignatureError::BadSignature)
 }
 
 /// ECDSA: the shared encoding policy, then AWS-LC's point validation (on the curve, not the
 /// identity) and verification.
 fn verify_ecdsa(
+    alg: SignatureAlgorithm,
     curve: Curve,
-    alg: &'static EcdsaVerificationAlgorithm,
+    ec_alg: &'static EcdsaVerificationAlgorithm,
     point: &[u8],
     message: &[u8],
     signature: &[u8],
 ) -> Result<(), SignatureError> {
     check_uncompressed(curve, point)?;
-    ParsedPublicKey::new(alg, point)
-        .map_err(|_| SignatureError::KeyRejected)?
-        .verify_sig(message, signature)
+    let key = cached_key(alg, point, 0, || {
+        ParsedPublicKey::new(ec_alg, point).map_err(|_| SignatureError::KeyRejected)
+    })?;
+    key.verify_sig(message, signature)
         .map_err(|_| SignatureError::BadSignature)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    // The P-256 base point, uncompressed.
+    const G: [u8; 65] = [
+        0x04, 0x6b, 0x17, 0xd1, 0xf2, 0xe1, 0x2c, 0x42, 0x47, 0xf8, 0xbc, 0xe6, 0xe5, 0x63, 0xa4,
+        0x40, 0xf2, 0x77, 0x03, 0x7d, 0x81, 0x2d, 0xeb, 0x33, 0xa0, 0xf4, 0xa1, 0x39, 0x45, 0xd8,
+        0x98, 0xc2, 0x96, 0x4f, 0xe3, 0x42, 0xe2, 0xfe, 0x1a, 0x7f, 0x9b, 0x8e, 0xe7, 0xeb, 0x4a,
+        0x7c, 0x0f, 0x9e, 0x16, 0x2b, 0xce, 0x33, 0x57, 0x6b, 0x31, 0x5e, 0xce, 0xcb, 0xb6, 0x40,
+        0x68, 0x37, 0xbf, 0x51, 0xf5,
+    ];
+
+    #[test]
+    fn parsed_keys_are_cached_and_the_cache_is_bounded() {
+        let alg = SignatureAlgorithm::EcdsaP256Sha256Fixed;
+        let parse = || {
+            ParsedPublicKey::new(&lc::ECDSA_P256_SHA256_FIXED, G)
+                .map_err(|_| SignatureError::KeyRejected)
+        };
+        let first = cached_key(alg, &G, 7777, parse).unwrap();
+        // A hit does not parse again.
+        let again = cached_key(alg, &G, 7777, || Err(SignatureError::UnsupportedAlgorithm));
+        assert!(Arc::ptr_eq(&first, &again.unwrap()));
+        // Another algorithm is another entry.
+        let other = cached_key(SignatureAlgorithm::EcdsaP256Sha256Asn1, &G, 7777, || {
+            Err(SignatureError::UnsupportedAlgorithm)
+        });
+        assert_eq!(other.err(), Some(SignatureError::UnsupportedAlgorithm));
+        for b in 0..3 * KEY_CACHE_ENTRIES as u64 {
+            cached_key(alg, &G, b, parse).unwrap();
+        }
+        assert!(KEY_CACHE.read().unwrap().len() <= KEY_CACHE_ENTRIES);
+    }
+
+    #[test]
+    fn rsa_public_keys_are_encoded_as_der() {
+        assert_eq!(
+            rsa_public_key_der(&[0x80, 0x01], &[0x01, 0x00, 0x01]),
+            [
+                0x30, 0x09, 0x02, 0x03, 0x00, 0x80, 0x01, 0x02, 0x03, 0x01, 0x00, 0x01
+            ]
+        );
+        let der = rsa_public_key_der(&[0xff; 256], &[3]);
+        assert_eq!(
+            &der[..9],
+            &[0x30, 0x82, 0x01, 0x08, 0x02, 0x82, 0x01, 0x01, 0x00]
+        );
+        assert_eq!(&der[der.len() - 3..], &[0x02, 0x01, 0x03]);
+        assert_eq!(der.len(), 4 + 0x108);
+        let der = rsa_public_key_der(&[0x7f; 200], &[3]);
+        assert_eq!(&der[..6], &[0x30, 0x81, 0xce, 0x02, 0x81, 0xc8]);
+    }
 }

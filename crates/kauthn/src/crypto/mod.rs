@@ -21,7 +21,7 @@ mod rsa;
 mod rustcrypto;
 
 #[cfg(feature = "aws-lc")]
-pub use aws_lc::AwsLc;
+pub use aws_lc::{AwsLc, KEY_CACHE_ENTRIES};
 pub use rsa::{
     RSA_MAX_EXPONENT_BITS, RSA_MAX_MODULUS_BITS, RSA_MIN_EXPONENT, RSA_MIN_MODULUS_BITS,
 };

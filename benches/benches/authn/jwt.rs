@@ -7,15 +7,21 @@
 //! and `exp` (and read `sub`). The peers deserialise the claims into owned structs, as their
 //! APIs require; kauthn reads them in place.
 //!
-//! kauthn rows (see [`kauthn_cases`]; the service-account authenticator of issue 4 item 4 is
-//! one more entry there once it lands):
-//! * `kauthn`: `jose::verify_jws` with an `OwnedKeySet` and `crypto::RustCrypto`, which
-//!   checks and converts the key (`PreparedKey::new`) on every call;
-//! * `kauthn_prepared_key`: the same with each key converted once into a
-//!   `crypto::PreparedKey` (a bench-local [`PreparedKeys`] verifier; the core has no
-//!   prepared key set yet);
+//! kauthn rows (see [`kauthn_cases`]):
+//! * `kauthn`: `jose::verify_jws` with an `OwnedKeySet` (which prepares each key once) and
+//!   `crypto::RustCrypto`;
+//! * `kauthn_unprepared`: the same keys as a plain `[KeyRef]` slice, so the backend checks
+//!   and converts the key on every call;
+//! * `kauthn_service_account`: the complete bound service-account authentication
+//!   (`ServiceAccountAuthenticator::authenticate_token_into`: parse, verify, every claim
+//!   check, the user with its groups and extras built into the caller's `Response`), the
+//!   row issue 4 judges;
+//! * `kauthn_aws_lc` and `kauthn_service_account_aws_lc`: the same two with the `AwsLc`
+//!   backend (issue 8);
 //! * group `jwt_non_signature`: everything but the signature math, with a verifier that does
-//!   nothing (`noop`) or only hashes the signing input (`sha256`).
+//!   nothing (`noop`) or only hashes the signing input (`sha256`), for `verify_jws` plus the
+//!   claim checks and for the whole service-account authentication
+//!   (`service_account_sha256`).
 //!
 //! jwt-simple is built with its `pure-rust` feature (superboring over the `rsa` 0.9 and
 //! `p256` crates): its default `boring` backend needs cmake and Go for BoringSSL.
@@ -26,11 +32,13 @@ use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use crate::Criterion;
-use kauthn::Scratch;
-use kauthn::crypto::{
-    PreparedKey, PublicKey, RustCrypto, SignatureAlgorithm, SignatureError, Verifier,
+use base64ct::{Base64UrlUnpadded, Encoding as _};
+use kauthn::crypto::{PublicKey, RustCrypto, SignatureAlgorithm, SignatureError, Verifier};
+use kauthn::jose::{AlgorithmSet, JsonObject, KeyRef, KeySource, OwnedKeySet, verify_jws};
+use kauthn::{
+    AwsLc, Context, Response, Scratch, ServiceAccountAuthenticator, TokenAuthenticator, UnixTime,
+    Verdict,
 };
-use kauthn::jose::{AlgorithmSet, JsonObject, KeySource, OwnedKeySet, verify_jws};
 use kauthn_benches::data;
 use serde::Deserialize;
 use sha2::Digest as _;
@@ -110,35 +118,25 @@ where
     .is_ok_and(|v| claims_ok(&v.claims))
 }
 
-/// kauthn's RustCrypto backend with every configured key checked and converted once: a
-/// [`Verifier`] that finds the prepared form of the key it is handed.
-struct PreparedKeys<'k> {
-    keys: Vec<(PublicKey<'k>, PreparedKey)>,
+/// The bound service-account authenticator of the fixtures' issuer over `keys`, with
+/// `verifier`; `--api-audiences` defaults to the issuer, as in kube-apiserver.
+fn service_account<V: Verifier>(
+    keys: &OwnedKeySet,
+    verifier: V,
+) -> ServiceAccountAuthenticator<OwnedKeySet, &'static str, kauthn::NoLookup, V> {
+    ServiceAccountAuthenticator::bound([data::SA_ISSUER], [data::SA_ISSUER], keys.clone())
+        .unwrap()
+        .with_verifier(verifier)
 }
 
-impl<'k> PreparedKeys<'k> {
-    fn new(set: &'k OwnedKeySet) -> Self {
-        let keys = (0..set.key_count())
-            .filter_map(|i| set.key_at(i))
-            .map(|k| (k.key, PreparedKey::new(&k.key).unwrap()))
-            .collect();
-        PreparedKeys { keys }
-    }
-}
-
-impl Verifier for PreparedKeys<'_> {
-    fn verify(
-        &self,
-        alg: SignatureAlgorithm,
-        key: &PublicKey<'_>,
-        message: &[u8],
-        signature: &[u8],
-    ) -> Result<(), SignatureError> {
-        match self.keys.iter().find(|(k, _)| k == key) {
-            Some((_, prepared)) => prepared.verify(alg, message, signature),
-            None => RustCrypto.verify(alg, key, message, signature),
-        }
-    }
+/// One complete service-account authentication. The `Response` (about 6 KiB, zeroed) is
+/// made per call, as a server does per request; that is part of the row's time.
+fn sa_authenticate<A: TokenAuthenticator>(sa: &A, token: &[u8], buf: &mut [u8]) -> bool {
+    let ctx = Context::at(UnixTime::from_secs(data::NOW));
+    let mut scratch = Scratch::new(buf);
+    let mut out = Response::default();
+    sa.authenticate_token_into(token, &ctx, &mut scratch, &mut out) == Verdict::Authenticated
+        && out.user.name == data::SA_SUBJECT
 }
 
 /// A verifier that accepts every signature without looking at it: what remains is the cost
@@ -158,6 +156,7 @@ impl Verifier for NoSignatureMath {
 }
 
 /// Like [`NoSignatureMath`], but hashes the signing input as a real verification must.
+#[derive(Clone, Copy)]
 struct HashOnly;
 
 impl Verifier for HashOnly {
@@ -176,20 +175,37 @@ impl Verifier for HashOnly {
 /// One way kauthn handles a token, measured in every JWT group.
 type KauthnCase<'k> = (&'static str, Box<dyn Fn(&[u8], &mut [u8]) -> bool + 'k>);
 
-/// The kauthn rows of a JWT group. A service-account row is one more push: build the
-/// authenticator from `keys` before the list and call its `authenticate_token_into` in the
-/// closure.
-fn kauthn_cases<'k>(keys: &'k OwnedKeySet, prepared: &'k PreparedKeys<'k>) -> Vec<KauthnCase<'k>> {
+/// The kauthn rows of a JWT group (see the module docs).
+fn kauthn_cases<'k>(keys: &'k OwnedKeySet, unprepared: &'k [KeyRef<'k>]) -> Vec<KauthnCase<'k>> {
+    let sa = service_account(keys, RustCrypto);
+    let sa_aws = service_account(keys, AwsLc);
     vec![
         (
             "kauthn",
             Box::new(move |t, buf| kauthn_verify(t, keys, &RustCrypto, buf)),
         ),
         (
-            "kauthn_prepared_key",
-            Box::new(move |t, buf| kauthn_verify(t, keys, prepared, buf)),
+            "kauthn_unprepared",
+            Box::new(move |t, buf| kauthn_verify(t, unprepared, &RustCrypto, buf)),
+        ),
+        (
+            "kauthn_service_account",
+            Box::new(move |t, buf| sa_authenticate(&sa, t, buf)),
+        ),
+        (
+            "kauthn_aws_lc",
+            Box::new(move |t, buf| kauthn_verify(t, keys, &AwsLc, buf)),
+        ),
+        (
+            "kauthn_service_account_aws_lc",
+            Box::new(move |t, buf| sa_authenticate(&sa_aws, t, buf)),
         ),
     ]
+}
+
+/// The keys of `set` as a plain slice, which carries no prepared keys.
+fn key_refs(set: &OwnedKeySet) -> Vec<KeyRef<'_>> {
+    (0..set.key_count()).filter_map(|i| set.key_at(i)).collect()
 }
 
 fn kauthn_keys(pem: &[u8]) -> OwnedKeySet {
@@ -378,9 +394,9 @@ pub(crate) fn verify(c: &mut Criterion) {
     for fx in &FIXTURES {
         let mut g = c.benchmark_group(format!("jwt_{}", fx.name));
         let keys = kauthn_keys(fx.pem);
-        let prepared = PreparedKeys::new(&keys);
+        let unprepared = key_refs(&keys);
         let mut buf = vec![0u8; SCRATCH_LEN];
-        for (name, case) in kauthn_cases(&keys, &prepared) {
+        for (name, case) in kauthn_cases(&keys, &unprepared) {
             g.bench_function(name, |b| {
                 b.iter(|| black_box(case(black_box(fx.token), &mut buf)))
             });
@@ -435,6 +451,21 @@ pub(crate) fn non_signature(c: &mut Criterion) {
                 ))
             })
         });
+        let sa = service_account(&keys, HashOnly);
+        g.bench_function(format!("{}_service_account_sha256", fx.name), |b| {
+            b.iter(|| black_box(sa_authenticate(&sa, black_box(fx.token), &mut buf)))
+        });
+        // The part of the above that is base64ct's constant-time decoding of the three
+        // segments (the payload once: the service-account path decodes it only once).
+        g.bench_function(format!("{}_base64ct_only", fx.name), |b| {
+            b.iter(|| {
+                let mut total = 0;
+                for segment in black_box(fx.token).split(|c| *c == b'.') {
+                    total += Base64UrlUnpadded::decode(segment, &mut buf).map_or(0, <[u8]>::len);
+                }
+                black_box(total)
+            })
+        });
     }
     g.finish();
 }
@@ -443,18 +474,20 @@ pub(crate) fn non_signature(c: &mut Criterion) {
 pub(crate) fn check_fixtures() {
     for fx in &FIXTURES {
         let keys = kauthn_keys(fx.pem);
-        let prepared = PreparedKeys::new(&keys);
+        let unprepared = key_refs(&keys);
         let mut buf = vec![0u8; SCRATCH_LEN];
-        for (name, case) in kauthn_cases(&keys, &prepared) {
-            assert!(case(fx.token, &mut buf), "{name} rejects {}", fx.name);
-        }
-        assert!(kauthn_verify(fx.token, &keys, &NoSignatureMath, &mut buf));
-        assert!(kauthn_verify(fx.token, &keys, &HashOnly, &mut buf));
         // A wrong signature must fail, or the kauthn rows would prove nothing.
         let mut forged = fx.token.to_vec();
         let last = forged.len() - 2;
         forged[last] = if forged[last] == b'A' { b'B' } else { b'A' };
-        assert!(!kauthn_verify(&forged, &keys, &RustCrypto, &mut buf));
+        for (name, case) in kauthn_cases(&keys, &unprepared) {
+            assert!(case(fx.token, &mut buf), "{name} rejects {}", fx.name);
+            assert!(!case(&forged, &mut buf), "{name} accepts a forgery");
+        }
+        assert!(kauthn_verify(fx.token, &keys, &NoSignatureMath, &mut buf));
+        assert!(kauthn_verify(fx.token, &keys, &HashOnly, &mut buf));
+        let sa = service_account(&keys, HashOnly);
+        assert!(sa_authenticate(&sa, fx.token, &mut buf));
         let jwt = JsonWebToken::new(fx);
         for aws in [false, true] {
             JSONWEBTOKEN_AWS.store(aws, Ordering::Relaxed);

@@ -60,12 +60,12 @@ pub(crate) fn peek_issuer<'a>(
             JoseError::Unsupported(jose::Unsupported::JsonSerialization).into(),
         ));
     }
-    let mut parts = token.split(|b| *b == b'.');
-    let (Some(_), Some(payload), Some(_), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(Some(JoseError::Malformed(jose::Malformed::Segments).into()));
-    };
+    // Exactly three segments; the payload is the middle one.
+    let payload = match jose::find_dots(token) {
+        (2, [a, b]) => token.get(a + 1..b),
+        _ => None,
+    }
+    .ok_or(Some(JoseError::Malformed(jose::Malformed::Segments).into()))?;
     let bytes = jose::decode_base64url(payload, scratch).map_err(|e| Some(e.into()))?;
     let claims = jose::parse_object(bytes, scratch).map_err(|e| Some(e.into()))?;
     match claims.get("iss") {

@@ -12,6 +12,12 @@
 //! maps the string's offset in the text to its unescaped bytes, so a getter returns `&'a str`
 //! without needing the arena again.
 //!
+//! The same table also gets, for each object, its members' name hashes, name positions and
+//! value positions, recorded during validation. A lookup by name then compares a few hashes
+//! instead of re-walking the object (and skipping every nested value before the wanted one),
+//! which is what a claims reader does a dozen times per token. When the arena has no room
+//! for an object's index, that object is simply looked up by walking it, as before.
+//!
 //! Member names are matched exactly. Go's `encoding/json`, which kube-apiserver uses for its
 //! unverified issuer pre-check (spec §7.2, §8.4), matches struct fields case-insensitively and
 //! lets the last duplicate win (`{"ISS":"x","iss":"y"}` gives `y`); go-jose, which decodes
@@ -24,12 +30,32 @@ use super::error::{ClaimError, JoseError, JoseLimit, JsonType, Malformed};
 use super::{MAX_JSON_DEPTH, MAX_JSON_LEN, MAX_JSON_MEMBERS, MAX_NUMERIC_DATE};
 use crate::{Scratch, UnixTime};
 
-/// The validated text and the unescaped strings of one document.
+/// The validated text, the unescaped strings and the member indexes of one document.
 #[derive(Clone, Copy)]
 struct Doc<'a> {
     text: &'a str,
-    // Entries: u32 LE offset of the opening quote, u32 LE length, then the unescaped bytes.
+    // Records, each starting with a u32 LE offset into the text:
+    // * an escaped string: the offset of its opening quote, u32 LE length, the unescaped bytes;
+    // * an object's index: the offset of its `{` with `OBJECT` set, u32 LE member count, then
+    //   per member `MEMBER_LEN` bytes: name hash, name quote, name end (with `OBJECT` set when
+    //   the name has escapes), value start, each u32 LE.
     esc: &'a [u8],
+}
+
+/// Marks an object-index record (text offsets stay below `MAX_JSON_LEN`, far under 2^31).
+const OBJECT: usize = 1 << 31;
+const MEMBER_LEN: usize = 16;
+
+/// The length of the record at `at`, or `None` past the end or when it is malformed.
+fn record_len(table: &[u8], at: usize) -> Option<(usize, usize)> {
+    let off = read_u32(table, at)?;
+    let n = read_u32(table, at.checked_add(4)?)?;
+    let body = if off & OBJECT != 0 {
+        n.checked_mul(MEMBER_LEN)?
+    } else {
+        n
+    };
+    Some((off, body.checked_add(8)?))
 }
 
 fn read_u32(b: &[u8], at: usize) -> Option<usize> {
@@ -37,25 +63,60 @@ fn read_u32(b: &[u8], at: usize) -> Option<usize> {
     usize::try_from(u32::from_le_bytes(bytes)).ok()
 }
 
-/// Finds the unescaped bytes of the string whose opening quote is at `quote`.
-fn find_escaped(table: &[u8], quote: usize) -> Option<&[u8]> {
+/// Finds the body of the record whose first word is `key`.
+fn find_record(table: &[u8], key: usize) -> Option<&[u8]> {
     let mut at = 0usize;
     while at < table.len() {
-        let off = read_u32(table, at)?;
-        let len = read_u32(table, at.checked_add(4)?)?;
-        let body = at.checked_add(8)?;
-        let end = body.checked_add(len)?;
-        if off == quote {
-            return table.get(body..end);
+        let (off, len) = record_len(table, at)?;
+        let end = at.checked_add(len)?;
+        if off == key {
+            return table.get(at.checked_add(8)?..end);
         }
         at = end;
     }
     None
 }
 
+/// Finds the unescaped bytes of the string whose opening quote is at `quote`.
+fn find_escaped(table: &[u8], quote: usize) -> Option<&[u8]> {
+    find_record(table, quote)
+}
+
 impl<'a> Doc<'a> {
     fn unescaped(&self, quote: usize) -> Option<&'a str> {
         core::str::from_utf8(find_escaped(self.esc, quote)?).ok()
+    }
+
+    /// The member index of the object whose `{` is at `start`, when one was recorded.
+    fn members_of(&self, start: usize) -> Option<&'a [u8]> {
+        find_record(self.esc, start | OBJECT)
+    }
+
+    /// The member named `name` through the object's index: `Some(None)` when the index says
+    /// it is absent, `None` when there is no index.
+    fn indexed_get(&self, start: usize, name: &str) -> Option<Option<JsonValue<'a>>> {
+        let entries = self.members_of(start)?;
+        let hash = fnv1a(name.as_bytes());
+        for e in entries.chunks_exact(MEMBER_LEN) {
+            if read_u32(e, 0)? != hash as usize {
+                continue;
+            }
+            let quote = read_u32(e, 4)?;
+            let end = read_u32(e, 8)?;
+            let found = if end & OBJECT != 0 {
+                self.unescaped(quote)?
+            } else {
+                self.text.get(quote.checked_add(1)?..end)?
+            };
+            if found == name {
+                let mut r = Reader {
+                    doc: *self,
+                    pos: read_u32(e, 12)?,
+                };
+                return Some(Some(r.value_shallow()?));
+            }
+        }
+        Some(None)
     }
 }
 
@@ -69,6 +130,7 @@ struct NameEntry {
     quote: u32,
     end: u32,
     escaped: bool,
+    value: u32,
 }
 
 struct StrTok {
@@ -370,10 +432,46 @@ impl Parser<'_, '_> {
         }
     }
 
+    /// Appends the index of the object at `start`, whose members are `names[mark..]`. When
+    /// the arena is too small the object goes unindexed (lookups walk it); that is not an
+    /// error, so the arena size never changes which documents are accepted.
+    fn index_members(&mut self, start: usize, mark: usize) {
+        let members = self.names.get(mark..self.n_names).unwrap_or_default();
+        let Some(len) = members
+            .len()
+            .checked_mul(MEMBER_LEN)
+            .and_then(|n| n.checked_add(8))
+        else {
+            return;
+        };
+        let Some(dst) = self
+            .out
+            .get_mut(self.out_len..)
+            .and_then(|o| o.get_mut(..len))
+        else {
+            return;
+        };
+        let (Ok(key), Ok(count)) = (u32::try_from(start | OBJECT), u32::try_from(members.len()))
+        else {
+            return;
+        };
+        let mut words = [key, count].into_iter().chain(members.iter().flat_map(|m| {
+            let flag = if m.escaped { 1 << 31 } else { 0 };
+            [m.hash, m.quote, m.end | flag, m.value]
+        }));
+        for chunk in dst.chunks_exact_mut(4) {
+            if let Some(w) = words.next() {
+                chunk.copy_from_slice(&w.to_le_bytes());
+            }
+        }
+        self.out_len += len;
+    }
+
     fn object(&mut self, depth: usize) -> Result<(), JoseError> {
         if depth > MAX_JSON_DEPTH {
             return Err(JoseLimit::JsonDepth.into());
         }
+        let start = self.pos;
         self.expect(b'{')?;
         let mark = self.n_names;
         self.ws();
@@ -385,11 +483,15 @@ impl Parser<'_, '_> {
             self.ws();
             let tok = self.string(true)?;
             self.check_duplicate(mark, &tok)?;
+            self.ws();
+            self.expect(b':')?;
+            self.ws();
             let entry = NameEntry {
                 hash: tok.hash,
                 quote: u32::try_from(tok.quote).map_err(|_| JoseLimit::JsonSize)?,
                 end: u32::try_from(tok.end).map_err(|_| JoseLimit::JsonSize)?,
                 escaped: tok.escaped,
+                value: u32::try_from(self.pos).map_err(|_| JoseLimit::JsonSize)?,
             };
             let slot = self
                 .names
@@ -397,8 +499,6 @@ impl Parser<'_, '_> {
                 .ok_or(JoseLimit::JsonMembers)?;
             *slot = entry;
             self.n_names += 1;
-            self.ws();
-            self.expect(b':')?;
             self.value(depth)?;
             self.ws();
             match self.bump()? {
@@ -407,6 +507,7 @@ impl Parser<'_, '_> {
                 _ => return Err(syntax()),
             }
         }
+        self.index_members(start, mark);
         self.n_names = mark;
         Ok(())
     }
@@ -533,6 +634,23 @@ impl<'a> Reader<'a> {
                 _ => {}
             }
             self.pos += 1;
+        }
+    }
+
+    /// The value here, without walking past a container (a lookup needs only its start).
+    fn value_shallow(&mut self) -> Option<JsonValue<'a>> {
+        self.ws();
+        let start = self.pos;
+        match self.peek()? {
+            b'{' => Some(JsonValue::Object(JsonObject {
+                doc: self.doc,
+                start,
+            })),
+            b'[' => Some(JsonValue::Array(JsonArray {
+                doc: self.doc,
+                start,
+            })),
+            _ => self.value(),
         }
     }
 
@@ -888,7 +1006,10 @@ impl<'a> JsonObject<'a> {
 
     /// The member named exactly `name` (after unescaping), if present.
     pub fn get(&self, name: &str) -> Option<JsonValue<'a>> {
-        self.members().find(|(n, _)| *n == name).map(|(_, v)| v)
+        match self.doc.indexed_get(self.start, name) {
+            Some(found) => found,
+            None => self.members().find(|(n, _)| *n == name).map(|(_, v)| v),
+        }
     }
 
     /// The value at a path of member names (`["kubernetes.io", "pod", "name"]`). Absent at any
@@ -1115,6 +1236,72 @@ mod tests {
         let mut buf = [0u8; 4096];
         let mut s = Scratch::new(&mut buf);
         f(parse_object(text.as_bytes(), &mut s))
+    }
+
+    // Every lookup, rendered; nested objects by their own lookups.
+    fn lookups(o: &JsonObject<'_>) -> std::vec::Vec<std::string::String> {
+        const NAMES: [&str; 9] = ["iss", "sub", "aud", "k", "pod", "name", "uid", "x", "nbf"];
+        let mut out = std::vec::Vec::new();
+        for n in NAMES {
+            let v = o.get(n);
+            out.push(std::format!("{n}={v:?}"));
+            if let Some(JsonValue::Object(inner)) = v {
+                out.extend(lookups(&inner).into_iter().map(|l| std::format!("{n}.{l}")));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn indexed_lookups_match_walking_lookups_at_every_arena_size() {
+        let text = br#" {"aud":["a","b"],"k":{"pod":{"name":"p\u0031","uid":"u"},"x":[{"uid":1}],
+            "n\u0061me":"esc"},"iss":"https://i","sub":"s","nbf":12,"x":{}} "#;
+        let mut big = [0u8; 4096];
+        let mut s = Scratch::new(&mut big);
+        let o = parse_object(text, &mut s).unwrap();
+        assert!(
+            o.doc.members_of(o.start).is_some(),
+            "no index with a large arena"
+        );
+        let walked: std::vec::Vec<_> = {
+            // The same lookups by walking, as without an index.
+            let mut out = std::vec::Vec::new();
+            fn walk(
+                o: &JsonObject<'_>,
+                prefix: &str,
+                out: &mut std::vec::Vec<std::string::String>,
+            ) {
+                for n in ["iss", "sub", "aud", "k", "pod", "name", "uid", "x", "nbf"] {
+                    let v = o.members().find(|(m, _)| *m == n).map(|(_, v)| v);
+                    out.push(std::format!("{prefix}{n}={v:?}"));
+                    if let Some(JsonValue::Object(inner)) = v {
+                        walk(&inner, &std::format!("{prefix}{n}."), out);
+                    }
+                }
+            }
+            walk(&o, "", &mut out);
+            out
+        };
+        assert_eq!(lookups(&o), walked);
+        assert!(walked.iter().any(|l| l == "k.name=Some(String(\"esc\"))"));
+        assert!(
+            walked
+                .iter()
+                .any(|l| l == "k.pod.name=Some(String(\"p1\"))")
+        );
+        let mut unindexed = 0;
+        for size in 0..1024 {
+            let mut buf = std::vec![0u8; size];
+            let mut s = Scratch::new(&mut buf);
+            let Ok(o) = parse_object(text, &mut s) else {
+                continue;
+            };
+            if o.doc.members_of(o.start).is_none() {
+                unindexed += 1;
+            }
+            assert_eq!(lookups(&o), walked, "arena of {size} bytes");
+        }
+        assert!(unindexed > 0, "no arena size left the top object unindexed");
     }
 
     #[test]

@@ -101,7 +101,7 @@ type Segments<'t> = (&'t [u8], &'t [u8], &'t [u8]);
 
 /// The number of `.` in `token` and the positions of the first two, in one pass of eight
 /// bytes at a time: a byte-wise scan of a 1 KiB token was a tenth of the non-signature work.
-fn find_dots(token: &[u8]) -> (usize, [usize; 2]) {
+pub(crate) fn find_dots(token: &[u8]) -> (usize, [usize; 2]) {
     const DOTS: u64 = u64::from_le_bytes([b'.'; 8]);
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     let mut count = 0usize;

@@ -36,6 +36,7 @@ pub use json::{
     parse_object,
 };
 pub use jwk::parse_jwk;
+pub(crate) use jws::find_dots;
 pub use jws::{
     JwsHeader, UnverifiedJws, VerifiedJws, VerifiedPayload, verify_jws, verify_jws_payload,
 };

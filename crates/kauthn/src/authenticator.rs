@@ -140,17 +140,39 @@ pub trait TokenAuthenticator {
     }
 }
 
-impl<T: TokenAuthenticator + ?Sized> TokenAuthenticator for &T {
-    fn authenticate_token_into<'a>(
-        &'a self,
-        token: &'a [u8],
-        ctx: &Context<'a>,
-        scratch: &mut Scratch<'a>,
-        out: &mut Response<'a>,
-    ) -> Verdict {
-        (**self).authenticate_token_into(token, ctx, scratch, out)
-    }
+/// Both authenticator traits for a pointer type to an authenticator (`&T`, `Box<T>`,
+/// `Arc<T>`), so a union can hold authenticators however the embedder owns them.
+macro_rules! forward_authenticators {
+    ($($ptr:ty),+) => {$(
+        impl<T: TokenAuthenticator + ?Sized> TokenAuthenticator for $ptr {
+            fn authenticate_token_into<'a>(
+                &'a self,
+                token: &'a [u8],
+                ctx: &Context<'a>,
+                scratch: &mut Scratch<'a>,
+                out: &mut Response<'a>,
+            ) -> Verdict {
+                (**self).authenticate_token_into(token, ctx, scratch, out)
+            }
+        }
+
+        impl<T: RequestAuthenticator + ?Sized> RequestAuthenticator for $ptr {
+            fn authenticate_request_into<'a>(
+                &'a self,
+                req: &Request<'a>,
+                ctx: &Context<'a>,
+                scratch: &mut Scratch<'a>,
+                out: &mut Response<'a>,
+            ) -> Verdict {
+                (**self).authenticate_request_into(req, ctx, scratch, out)
+            }
+        }
+    )+};
 }
+
+forward_authenticators!(&T);
+#[cfg(feature = "alloc")]
+forward_authenticators!(alloc::boxed::Box<T>, alloc::sync::Arc<T>);
 
 /// One request header. Names compare case-insensitively; several entries with one name are
 /// that header's values in order.
@@ -213,14 +235,3 @@ pub trait RequestAuthenticator {
     }
 }
 
-impl<T: RequestAuthenticator + ?Sized> RequestAuthenticator for &T {
-    fn authenticate_request_into<'a>(
-        &'a self,
-        req: &Request<'a>,
-        ctx: &Context<'a>,
-        scratch: &mut Scratch<'a>,
-        out: &mut Response<'a>,
-    ) -> Verdict {
-        (**self).authenticate_request_into(req, ctx, scratch, out)
-    }
-}

@@ -371,6 +371,8 @@ impl<T: TokenAuthenticator, L: StripeLock> CachedTokenAuthenticator<T, L> {
 
     fn store(&self, key: &[u8; 32], now: UnixTime, verdict: &Verdict, response: &Response<'_>) {
         let c = &self.config;
+        // Encoded here, outside the stripe lock, so that the lock is held only for a copy of
+        // the `len` encoded bytes, not for the encoding.
         let mut blob = [0u8; CACHE_ENTRY_BYTES];
         let (kind, errors, ttl, len, cap) = match verdict {
             Verdict::Authenticated => {

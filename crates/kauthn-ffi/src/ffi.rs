@@ -292,6 +292,30 @@ unsafe fn config_mut<'a>(cfg: *mut Config) -> Result<&'a mut Config, KauthnResul
     unsafe { cfg.as_mut() }.ok_or(KauthnResult::NullArgument)
 }
 
+/// The body of a config setter that takes one byte string: checks `cfg` and `ptr`/`len`,
+/// then lets `set` store the bytes.
+///
+/// SAFETY (callers): as for `config_mut` and `raw`.
+unsafe fn set_config_bytes(
+    cfg: *mut Config,
+    ptr: *const u8,
+    len: usize,
+    set: impl FnOnce(&mut Config, &[u8]) -> Result<(), KauthnResult>,
+) -> KauthnResult {
+    boundary(|| {
+        // SAFETY: the caller's promises on `cfg` and `ptr`/`len`, passed on.
+        let checked = unsafe { config_mut(cfg).and_then(|c| Ok((c, raw(ptr, len)?))) };
+        let (cfg, bytes) = match checked {
+            Ok(x) => x,
+            Err(code) => return code,
+        };
+        match set(cfg, bytes) {
+            Ok(()) => KauthnResult::Ok,
+            Err(code) => code,
+        }
+    })
+}
+
 unsafe fn auth_ref<'a>(auth: *const Authenticator) -> Result<&'a Authenticator, KauthnResult> {
     // SAFETY: the caller passes a pointer from `kauthn_authenticator_new` not yet freed;
     // shared use from many threads is fine (`Authenticator` is `Sync`).
@@ -411,12 +435,13 @@ pub unsafe extern "C" fn kauthn_config_set_client_ca_pem(
     pem: *const u8,
     len: usize,
 ) -> KauthnResult {
-    boundary(|| {
-        // SAFETY: caller promises on `cfg` and `pem`/`len`.
-        let (cfg, pem) = try_ffi!(unsafe { config_mut(cfg).and_then(|c| Ok((c, raw(pem, len)?))) });
-        cfg.client_ca_pem = Some(pem.to_vec());
-        KauthnResult::Ok
-    })
+    // SAFETY: the caller's promises on `cfg` and `pem`/`len`.
+    unsafe {
+        set_config_bytes(cfg, pem, len, |cfg, pem| {
+            cfg.client_ca_pem = Some(pem.to_vec());
+            Ok(())
+        })
+    }
 }
 
 /// Sets the static token file (CSV, the contents of `--token-auth-file`).
@@ -426,12 +451,13 @@ pub unsafe extern "C" fn kauthn_config_set_token_file_csv(
     csv: *const u8,
     len: usize,
 ) -> KauthnResult {
-    boundary(|| {
-        // SAFETY: caller promises on `cfg` and `csv`/`len`.
-        let (cfg, csv) = try_ffi!(unsafe { config_mut(cfg).and_then(|c| Ok((c, raw(csv, len)?))) });
-        cfg.token_file_csv = Some(csv.to_vec());
-        KauthnResult::Ok
-    })
+    // SAFETY: the caller's promises on `cfg` and `csv`/`len`.
+    unsafe {
+        set_config_bytes(cfg, csv, len, |cfg, csv| {
+            cfg.token_file_csv = Some(csv.to_vec());
+            Ok(())
+        })
+    }
 }
 
 /// Enables bootstrap token authentication; Secrets are then added at runtime with
@@ -456,14 +482,14 @@ pub unsafe extern "C" fn kauthn_config_add_api_audience(
     audience: *const u8,
     len: usize,
 ) -> KauthnResult {
-    boundary(|| {
-        // SAFETY: caller promises on `cfg` and `audience`/`len`.
-        let (cfg, aud) =
-            try_ffi!(unsafe { config_mut(cfg).and_then(|c| Ok((c, raw(audience, len)?))) });
-        let aud = try_ffi!(utf8(aud));
-        cfg.api_audiences.push(aud.to_owned());
-        KauthnResult::Ok
-    })
+    // SAFETY: the caller's promises on `cfg` and `audience`/`len`.
+    unsafe {
+        set_config_bytes(cfg, audience, len, |cfg, aud| {
+            let aud = utf8(aud)?;
+            cfg.api_audiences.push(aud.to_owned());
+            Ok(())
+        })
+    }
 }
 
 /// Turns anonymous authentication on or off (`--anonymous-auth`; off by default here).
@@ -488,14 +514,14 @@ pub unsafe extern "C" fn kauthn_config_add_anonymous_path(
     path: *const u8,
     len: usize,
 ) -> KauthnResult {
-    boundary(|| {
-        // SAFETY: caller promises on `cfg` and `path`/`len`.
-        let (cfg, path) =
-            try_ffi!(unsafe { config_mut(cfg).and_then(|c| Ok((c, raw(path, len)?))) });
-        let path = try_ffi!(utf8(path));
-        cfg.anonymous_paths.push(path.to_owned());
-        KauthnResult::Ok
-    })
+    // SAFETY: the caller's promises on `cfg` and `path`/`len`.
+    unsafe {
+        set_config_bytes(cfg, path, len, |cfg, path| {
+            let path = utf8(path)?;
+            cfg.anonymous_paths.push(path.to_owned());
+            Ok(())
+        })
+    }
 }
 
 /// Sets the token cache lifetimes in seconds (0 disables a side; both 0 disables the cache).
@@ -523,12 +549,13 @@ pub unsafe extern "C" fn kauthn_config_add_service_account_key_pem(
     pem: *const u8,
     len: usize,
 ) -> KauthnResult {
-    boundary(|| {
-        // SAFETY: caller promises on `cfg` and `pem`/`len`.
-        let (cfg, pem) = try_ffi!(unsafe { config_mut(cfg).and_then(|c| Ok((c, raw(pem, len)?))) });
-        cfg.sa_key_pems.push(pem.to_vec());
-        KauthnResult::Ok
-    })
+    // SAFETY: the caller's promises on `cfg` and `pem`/`len`.
+    unsafe {
+        set_config_bytes(cfg, pem, len, |cfg, pem| {
+            cfg.sa_key_pems.push(pem.to_vec());
+            Ok(())
+        })
+    }
 }
 
 /// Adds a service-account issuer (`--service-account-issuer`; the first is primary).
@@ -539,14 +566,14 @@ pub unsafe extern "C" fn kauthn_config_add_service_account_issuer(
     issuer: *const u8,
     len: usize,
 ) -> KauthnResult {
-    boundary(|| {
-        // SAFETY: caller promises on `cfg` and `issuer`/`len`.
-        let (cfg, iss) =
-            try_ffi!(unsafe { config_mut(cfg).and_then(|c| Ok((c, raw(issuer, len)?))) });
-        let iss = try_ffi!(utf8(iss));
-        cfg.sa_issuers.push(iss.to_owned());
-        KauthnResult::Ok
-    })
+    // SAFETY: the caller's promises on `cfg` and `issuer`/`len`.
+    unsafe {
+        set_config_bytes(cfg, issuer, len, |cfg, iss| {
+            let iss = utf8(iss)?;
+            cfg.sa_issuers.push(iss.to_owned());
+            Ok(())
+        })
+    }
 }
 
 fn opt_string(b: Option<&[u8]>) -> Result<Option<String>, KauthnResult> {
@@ -606,13 +633,13 @@ pub unsafe extern "C" fn kauthn_config_set_oidc_jwks(
     jwks: *const u8,
     len: usize,
 ) -> KauthnResult {
-    boundary(|| {
-        // SAFETY: caller promises on `cfg` and `jwks`/`len`.
-        let (cfg, jwks) =
-            try_ffi!(unsafe { config_mut(cfg).and_then(|c| Ok((c, raw(jwks, len)?))) });
-        cfg.oidc_jwks = Some(jwks.to_vec());
-        KauthnResult::Ok
-    })
+    // SAFETY: the caller's promises on `cfg` and `jwks`/`len`.
+    unsafe {
+        set_config_bytes(cfg, jwks, len, |cfg, jwks| {
+            cfg.oidc_jwks = Some(jwks.to_vec());
+            Ok(())
+        })
+    }
 }
 
 /// Trusts an authenticating proxy (`--requestheader-*`).

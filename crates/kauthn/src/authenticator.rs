@@ -234,4 +234,3 @@ pub trait RequestAuthenticator {
         v.into_outcome(out)
     }
 }
-

@@ -16,8 +16,10 @@
 //!   (`ServiceAccountAuthenticator::authenticate_token_into`: parse, verify, every claim
 //!   check, the user with its groups and extras built into the caller's `Response`), the
 //!   row issue 4 judges;
-//! * `kauthn_aws_lc` and `kauthn_service_account_aws_lc`: the same two with the `AwsLc`
-//!   backend (issue 8);
+//! * `kauthn_oidc`: the same token through an OIDC `JwtAuthenticator` (issuer and client id
+//!   the token's `iss` and `aud`, user from `sub`), the keys given as its JWKS;
+//! * `kauthn_aws_lc`, `kauthn_service_account_aws_lc` and `kauthn_oidc_aws_lc`: the same
+//!   with the `AwsLc` backend (issue 8);
 //! * group `jwt_non_signature`: everything but the signature math, with a verifier that does
 //!   nothing (`noop`) or only hashes the signing input (`sha256`), for `verify_jws` plus the
 //!   claim checks and for the whole service-account authentication
@@ -36,8 +38,8 @@ use base64ct::{Base64UrlUnpadded, Encoding as _};
 use kauthn::crypto::{PublicKey, RustCrypto, SignatureAlgorithm, SignatureError, Verifier};
 use kauthn::jose::{AlgorithmSet, JsonObject, KeyRef, KeySource, OwnedKeySet, verify_jws};
 use kauthn::{
-    AwsLc, Context, Response, Scratch, ServiceAccountAuthenticator, TokenAuthenticator, UnixTime,
-    Verdict,
+    AwsLc, Context, JwtAuthenticator, Response, Scratch, ServiceAccountAuthenticator,
+    TokenAuthenticator, UnixTime, Verdict,
 };
 use kauthn_benches::data;
 use serde::Deserialize;
@@ -129,8 +131,20 @@ fn service_account<V: Verifier>(
         .with_verifier(verifier)
 }
 
-/// One complete service-account authentication. The `Response` (about 6 KiB, zeroed) is
-/// made per call, as a server does per request; that is part of the row's time.
+/// An OIDC authenticator (`--oidc-issuer-url` = the fixtures' issuer, `--oidc-client-id` = its
+/// audience, user from `sub`, no prefix) over the same keys as a JWKS, with `verifier`.
+fn oidc<V: Verifier>(
+    keys: &OwnedKeySet,
+    verifier: V,
+) -> JwtAuthenticator<OwnedKeySet, &'static str, V> {
+    JwtAuthenticator::new(data::SA_ISSUER, [data::SA_ISSUER], "sub", keys.clone())
+        .unwrap()
+        .with_verifier(verifier)
+}
+
+/// One complete token authentication (service account or OIDC). The `Response` (about
+/// 6 KiB, zeroed) is made per call, as a server does per request; that is part of the
+/// row's time.
 fn sa_authenticate<A: TokenAuthenticator>(sa: &A, token: &[u8], buf: &mut [u8]) -> bool {
     let ctx = Context::at(UnixTime::from_secs(data::NOW));
     let mut scratch = Scratch::new(buf);
@@ -179,6 +193,8 @@ type KauthnCase<'k> = (&'static str, Box<dyn Fn(&[u8], &mut [u8]) -> bool + 'k>)
 fn kauthn_cases<'k>(keys: &'k OwnedKeySet, unprepared: &'k [KeyRef<'k>]) -> Vec<KauthnCase<'k>> {
     let sa = service_account(keys, RustCrypto);
     let sa_aws = service_account(keys, AwsLc);
+    let oidc_rc = oidc(keys, RustCrypto);
+    let oidc_aws = oidc(keys, AwsLc);
     vec![
         (
             "kauthn",
@@ -199,6 +215,14 @@ fn kauthn_cases<'k>(keys: &'k OwnedKeySet, unprepared: &'k [KeyRef<'k>]) -> Vec<
         (
             "kauthn_service_account_aws_lc",
             Box::new(move |t, buf| sa_authenticate(&sa_aws, t, buf)),
+        ),
+        (
+            "kauthn_oidc",
+            Box::new(move |t, buf| sa_authenticate(&oidc_rc, t, buf)),
+        ),
+        (
+            "kauthn_oidc_aws_lc",
+            Box::new(move |t, buf| sa_authenticate(&oidc_aws, t, buf)),
         ),
     ]
 }

@@ -1,7 +1,8 @@
 //! One criterion suite over every authentication path, with the peer crates in the same run.
 //! Run: `cargo bench -p kauthn-benches --bench authn`; results go to `benches/RESULTS.md`.
 //!
-//! * `main.rs`: token file, bootstrap, cache hit, the union end to end;
+//! * `main.rs`: token file, bootstrap, cache hit, the union end to end, the authenticating
+//!   proxy;
 //! * `x509.rs`: client certificates beside x509-parser, x509-cert and rustls-webpki;
 //! * `jwt.rs`: JWT verification beside jsonwebtoken, jwt-simple and jwt-compact.
 //!
@@ -212,10 +213,67 @@ fn union_end_to_end(c: &mut Criterion) {
     });
 }
 
+/// The authenticating proxy (`--requestheader-*`): the proxy's P-256 client certificate is
+/// verified against the front-proxy CA (a pool built from PEM, as from
+/// `--requestheader-client-ca-file`), then the user is read from the headers.
+fn request_header(c: &mut Criterion) {
+    use kauthn::{ClientCaPool, RequestHeaderAuthenticator, RequestHeaderConfig, RustCrypto};
+    let pool = ClientCaPool::from_pem(kauthn_benches::data::P256_CA_PEM).unwrap();
+    let config = RequestHeaderConfig {
+        username_headers: &["X-Remote-User"],
+        uid_headers: &["X-Remote-Uid"],
+        group_headers: &["X-Remote-Group"],
+        extra_header_prefixes: &["X-Remote-Extra-"],
+        allowed_names: &["kubernetes-admin"],
+    };
+    let auth = RequestHeaderAuthenticator::new(pool, RustCrypto, config).unwrap();
+    let headers = [
+        Header {
+            name: "X-Remote-User",
+            value: b"alice",
+        },
+        Header {
+            name: "X-Remote-Group",
+            value: b"dev",
+        },
+        Header {
+            name: "X-Remote-Group",
+            value: b"ops",
+        },
+        Header {
+            name: "X-Remote-Extra-Scopes",
+            value: b"openid",
+        },
+    ];
+    let chain = [kauthn_benches::data::P256_LEAF_DER];
+    let req = Request {
+        headers: &headers,
+        path: "/api",
+        client_chain: &chain,
+    };
+    let ctx = Context::at(UnixTime::from_secs(NOW));
+    let check = |buf: &mut [u8]| {
+        let mut s = Scratch::new(buf);
+        let mut out = Response::default();
+        auth.authenticate_request_into(&req, &ctx, &mut s, &mut out) == Verdict::Authenticated
+            && out.user.name == "alice"
+    };
+    assert!(
+        check(&mut [0u8; 512]),
+        "the request-header fixture is rejected"
+    );
+    c.bench_function("request_header_p256_proxy", |b| {
+        b.iter(|| {
+            let mut buf = [0u8; 512];
+            black_box(check(black_box(&mut buf)))
+        })
+    });
+}
+
 criterion_group! {
     name = benches;
     config = config();
-    targets = token_file, bootstrap, cache_hit, union_end_to_end
+    targets = token_file, bootstrap, cache_hit, union_end_to_end, request_header
 }
 criterion_group! {
     name = x509_benches;

@@ -530,7 +530,10 @@ fn parse_extensions(r: &Reader<'_>, exts: Tlv, ix: &mut CertIndex) -> Result<(),
     let seq = outer.expect(tag::SEQUENCE, BAD)?;
     outer.finish(BAD)?;
     let mut list = r.within(seq.value);
-    let mut seen: [Span; MAX_EXTENSIONS] = [Span::EMPTY; MAX_EXTENSIONS];
+    // Duplicates: an `id-ce` OID (three octets, `55 1d arc`) can only equal another with the
+    // same arc, so those are one bit each; any other OID is compared with the other such OIDs.
+    let mut seen_id_ce = [0u64; 4];
+    let mut seen_other: heapless::Vec<Span, MAX_EXTENSIONS> = heapless::Vec::new();
     let mut count = 0usize;
     while !list.is_empty() {
         let e = list.expect(tag::SEQUENCE, BAD)?;
@@ -550,14 +553,33 @@ fn parse_extensions(r: &Reader<'_>, exts: Tlv, ix: &mut CertIndex) -> Result<(),
         let value = er.expect(tag::OCTET_STRING, "x509: malformed extension value field")?;
         er.finish(BAD)?;
 
-        let slot = seen
-            .get_mut(count)
-            .ok_or(malformed("x509: too many extensions"))?;
-        *slot = oid.value;
-        if seen.iter().take(count).any(|s| r.bytes(*s) == oid_bytes) {
-            return Err(malformed("x509: certificate contains duplicate extensions"));
+        if count >= MAX_EXTENSIONS {
+            return Err(malformed("x509: too many extensions"));
         }
         count += 1;
+        let duplicate = match oid_bytes {
+            [0x55, 0x1d, arc] => {
+                let (word, bit) = (usize::from(arc >> 6), 1u64 << (arc & 63));
+                match seen_id_ce.get_mut(word) {
+                    Some(w) => {
+                        let dup = *w & bit != 0;
+                        *w |= bit;
+                        dup
+                    }
+                    // Unreachable: `arc >> 6` is below 4.
+                    None => true,
+                }
+            }
+            _ => {
+                let dup = seen_other.iter().any(|s| r.bytes(*s) == oid_bytes);
+                // Cannot fail: at most MAX_EXTENSIONS extensions reach this point.
+                let _ = seen_other.push(oid.value);
+                dup
+            }
+        };
+        if duplicate {
+            return Err(malformed("x509: certificate contains duplicate extensions"));
+        }
 
         let handled = match oid_bytes {
             [0x55, 0x1d, arc] => handle_id_ce(r, *arc, value.value, ix)?,

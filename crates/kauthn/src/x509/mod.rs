@@ -207,7 +207,7 @@ pub fn verify_client_chain<'c, V: Verifier + ?Sized>(
 }
 
 fn reject_nul(s: &str) -> Result<&str, Error> {
-    if s.contains('\0') {
+    if s.as_bytes().contains(&0) {
         Err(Error::X509(X509Error::NulInName))
     } else {
         Ok(s)
@@ -265,45 +265,86 @@ pub fn map_subject_into<'a>(
     uid_mode: UidFromCertificate,
     user: &mut User<'a>,
 ) -> Result<bool, Error> {
-    let name = common_name(leaf, scratch)?;
+    /// O values remembered by the single walk; a subject with more is walked again for them.
+    const INLINE_GROUPS: usize = 8;
+    // One walk of the subject finds the last string CN, the UIDs and the O values. Decoding
+    // then runs in upstream's order (CN, UID, O), so scratch use, the first error and the
+    // "empty CN leaves `user` untouched" result are those of one walk per attribute type.
+    let mut cn = None;
+    let mut first_uid = None;
+    let mut uids = 0usize;
+    let mut orgs: heapless::Vec<cert::Attribute<'a>, INLINE_GROUPS> = heapless::Vec::new();
+    let mut orgs_overflow = false;
+    for a in leaf.subject_attributes() {
+        match a.oid {
+            cert::oid::COMMON_NAME if strings::is_string_tag(a.tag) => cn = Some(a),
+            cert::oid::KUBERNETES_UID => {
+                uids += 1;
+                first_uid = first_uid.or(Some(a));
+            }
+            cert::oid::ORGANIZATION => orgs_overflow |= orgs.push(a).is_err(),
+            _ => {}
+        }
+    }
+    let name = match cn {
+        Some(a) => strings::decode(a.tag, a.value, scratch)
+            .map(|s| s.unwrap_or_default())
+            .and_then(reject_nul)?,
+        None => "",
+    };
     if name.is_empty() {
         return Ok(false);
     }
     user.clear();
     user.name = name;
     if uid_mode == UidFromCertificate::Enabled {
-        let mut uid: Option<&'a str> = None;
-        let mut count = 0usize;
-        for a in leaf
-            .subject_attributes()
-            .filter(|a| a.oid == cert::oid::KUBERNETES_UID)
-        {
-            let value = strings::decode(a.tag, a.value, scratch)?
-                .ok_or(Error::X509(X509Error::NonStringUid))?;
-            count += 1;
-            uid = Some(value);
-        }
-        if count > 1 {
+        if uids > 1 {
+            // Several UIDs are an error, but decoding each in turn first decides which.
+            for a in leaf
+                .subject_attributes()
+                .filter(|a| a.oid == cert::oid::KUBERNETES_UID)
+            {
+                strings::decode(a.tag, a.value, scratch)?
+                    .ok_or(Error::X509(X509Error::NonStringUid))?;
+            }
             return Err(Error::X509(X509Error::MultipleUids));
         }
-        if let Some(uid) = uid {
+        if let Some(a) = first_uid {
+            let uid = strings::decode(a.tag, a.value, scratch)?
+                .ok_or(Error::X509(X509Error::NonStringUid))?;
             if uid.is_empty() {
                 return Err(Error::X509(X509Error::EmptyUid));
             }
             user.uid = reject_nul(uid)?;
         }
     }
-    for a in leaf
-        .subject_attributes()
-        .filter(|a| a.oid == cert::oid::ORGANIZATION)
-    {
-        if let Some(group) = strings::decode(a.tag, a.value, scratch)? {
-            user.groups.push(reject_nul(group)?)?;
+    if orgs_overflow {
+        for a in leaf
+            .subject_attributes()
+            .filter(|a| a.oid == cert::oid::ORGANIZATION)
+        {
+            push_group(user, a, scratch)?;
+        }
+    } else {
+        for a in orgs.iter() {
+            push_group(user, *a, scratch)?;
         }
     }
     user.extra
         .push(CREDENTIAL_ID_KEY, credential_id(leaf.der(), scratch)?)?;
     Ok(true)
+}
+
+/// Appends an O value to the groups; a non-string value is skipped, as upstream skips it.
+fn push_group<'a>(
+    user: &mut User<'a>,
+    a: cert::Attribute<'a>,
+    scratch: &mut Scratch<'a>,
+) -> Result<(), Error> {
+    match strings::decode(a.tag, a.value, scratch)? {
+        Some(group) => user.groups.push(reject_nul(group)?),
+        None => Ok(()),
+    }
 }
 
 /// `X509SHA256=<64 lowercase hex digits>` of `der`, written into `scratch`.

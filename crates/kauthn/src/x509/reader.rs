@@ -35,6 +35,7 @@ impl Span {
 
     /// The bytes of this span in `der`; an out-of-range span (impossible for spans made by
     /// the reader over the same `der`) yields an empty slice rather than a panic.
+    #[inline]
     pub(crate) fn of(self, der: &[u8]) -> &[u8] {
         match (usize::try_from(self.start), usize::try_from(self.end)) {
             (Ok(s), Ok(e)) => der.get(s..e).unwrap_or_default(),
@@ -100,6 +101,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A reader over the contents of `span` (which must come from this DER).
+    #[inline]
     pub(crate) fn within(&self, span: Span) -> Reader<'a> {
         Reader {
             der: self.der,
@@ -108,14 +110,17 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         self.pos >= self.end
     }
 
+    #[inline]
     pub(crate) fn bytes(&self, span: Span) -> &'a [u8] {
         span.of(self.der)
     }
 
+    #[inline]
     fn rest(&self) -> &'a [u8] {
         Span {
             start: self.pos,
@@ -130,41 +135,22 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads the next element, whatever its tag.
+    #[inline]
     pub(crate) fn any(&mut self, what: &'static str) -> Result<Tlv, X509Error> {
-        let (first, header_len, len) =
-            decode_header(self.rest()).ok_or(X509Error::Malformed(what))?;
-        let start = self.pos;
-        let value_start = start
-            .checked_add(header_len)
-            .ok_or(X509Error::Malformed(what))?;
-        let end = value_start
-            .checked_add(len)
-            .ok_or(X509Error::Malformed(what))?;
-        if end > self.end {
-            return Err(X509Error::Malformed(what));
-        }
-        self.pos = end;
-        Ok(Tlv {
-            tag: first,
-            value: Span {
-                start: value_start,
-                end,
-            },
-            whole: Span { start, end },
-        })
+        self.next_tlv().ok_or(X509Error::Malformed(what))
     }
 
     /// Reads the next element and requires its tag to be `tag`.
+    #[inline]
     pub(crate) fn expect(&mut self, tag: u8, what: &'static str) -> Result<Tlv, X509Error> {
-        let tlv = self.any(what)?;
-        if tlv.tag == tag {
-            Ok(tlv)
-        } else {
-            Err(X509Error::Malformed(what))
+        match self.next_tlv() {
+            Some(tlv) if tlv.tag == tag => Ok(tlv),
+            _ => Err(X509Error::Malformed(what)),
         }
     }
 
     /// Reads the next element if its tag is `tag`.
+    #[inline]
     pub(crate) fn optional(
         &mut self,
         tag: u8,
@@ -177,6 +163,29 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The next element, or `None` when it is malformed or overruns this reader. Why an
+    /// `Option` under the `Result`-returning methods: it is returned in registers, and every
+    /// caller names its own error text anyway.
+    #[inline]
+    pub(crate) fn next_tlv(&mut self) -> Option<Tlv> {
+        let (first, header_len, len) = decode_header(self.rest())?;
+        let start = self.pos;
+        let value_start = start.checked_add(header_len)?;
+        let end = value_start.checked_add(len)?;
+        if end > self.end {
+            return None;
+        }
+        self.pos = end;
+        Some(Tlv {
+            tag: first,
+            value: Span {
+                start: value_start,
+                end,
+            },
+            whole: Span { start, end },
+        })
+    }
+
     /// Fails unless every byte was consumed (X-1: no trailing data anywhere).
     pub(crate) fn finish(&self, what: &'static str) -> Result<(), X509Error> {
         if self.is_empty() {
@@ -187,9 +196,26 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// [`known_tag`] of every octet, so the check per element is one load rather than a chain of
+/// comparisons.
+// Evaluated at compile time: an index out of range would fail the build, not panic.
+#[allow(clippy::indexing_slicing)]
+const KNOWN_TAGS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0u8;
+    loop {
+        table[b as usize] = known_tag(b);
+        if b == u8::MAX {
+            break;
+        }
+        b += 1;
+    }
+    table
+};
+
 /// Whether `der` 0.8 knows a single-octet tag (`Tag::decode`): the universal tags it names,
 /// and every application, context-specific and private tag in low-tag-number form.
-fn known_tag(first: u8) -> bool {
+const fn known_tag(first: u8) -> bool {
     first & 0x1f != 0x1f
         && (first >= 0x40
             || matches!(
@@ -211,15 +237,22 @@ fn known_tag(first: u8) -> bool {
 /// Decodes a DER header at the start of `input`: the tag octet, the header's length and the
 /// contents' length (not checked against the input). `None` for an unknown or high-form tag,
 /// an indefinite or non-minimal length, more than four length octets, or a truncated header.
+#[inline]
 fn decode_header(input: &[u8]) -> Option<(u8, u32, u32)> {
     let (&first, rest) = input.split_first()?;
-    if !known_tag(first) {
+    if !KNOWN_TAGS.get(usize::from(first)).copied().unwrap_or(false) {
         return None;
     }
     let (&l0, rest) = rest.split_first()?;
     if l0 < 0x80 {
         return Some((first, 2, u32::from(l0)));
     }
+    long_length(first, l0, rest)
+}
+
+/// The long length form, out of line: most elements of a certificate use the short form.
+#[inline(never)]
+fn long_length(first: u8, l0: u8, rest: &[u8]) -> Option<(u8, u32, u32)> {
     // 0x80 is the indefinite form (BER only); 0x85.. would need more than four octets.
     let n = usize::from(l0 & 0x7f);
     if !(1..=4).contains(&n) {

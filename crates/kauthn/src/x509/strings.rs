@@ -71,9 +71,10 @@ pub(crate) fn is_string_tag(value_tag: u8) -> bool {
 /// Checks that a string-typed value is valid for its type; other tags pass.
 pub(crate) fn validate(value_tag: u8, bytes: &[u8]) -> Result<(), X509Error> {
     match value_tag {
-        tag::UTF8_STRING if core::str::from_utf8(bytes).is_err() => Err(invalid(
-            "x509: invalid RDNSequence: invalid attribute value: invalid UTF-8 string",
-        )),
+        // ASCII first: it is what names almost always are, and it skips the call.
+        tag::UTF8_STRING if !bytes.is_ascii() && core::str::from_utf8(bytes).is_err() => Err(
+            invalid("x509: invalid RDNSequence: invalid attribute value: invalid UTF-8 string"),
+        ),
         tag::PRINTABLE_STRING if !bytes.iter().all(|b| is_printable(*b)) => Err(invalid(
             "x509: invalid RDNSequence: invalid attribute value: invalid PrintableString",
         )),
@@ -95,17 +96,24 @@ pub(crate) fn decode<'a>(
     bytes: &'a [u8],
     scratch: &mut Scratch<'a>,
 ) -> Result<Option<&'a str>, Error> {
-    validate(value_tag, bytes)?;
+    // Each arm checks its type once: `from_utf8` is the UTF8String check itself, and the
+    // BMPString units are checked by the same pass that decodes them.
     match value_tag {
-        tag::UTF8_STRING | tag::PRINTABLE_STRING | tag::IA5_STRING | tag::NUMERIC_STRING => {
+        tag::UTF8_STRING => core::str::from_utf8(bytes).map(Some).map_err(|_| {
+            Error::from(invalid(
+                "x509: invalid RDNSequence: invalid attribute value: invalid UTF-8 string",
+            ))
+        }),
+        tag::PRINTABLE_STRING | tag::IA5_STRING | tag::NUMERIC_STRING => {
+            validate(value_tag, bytes)?;
             let s = core::str::from_utf8(bytes).map_err(|_| {
                 invalid("x509: invalid RDNSequence: invalid attribute value: invalid UTF-8 string")
             })?;
             Ok(Some(s))
         }
         tag::T61_STRING => {
-            if let Ok(s) = core::str::from_utf8(bytes) {
-                if bytes.is_ascii() {
+            if bytes.is_ascii() {
+                if let Ok(s) = core::str::from_utf8(bytes) {
                     return Ok(Some(s));
                 }
             }

@@ -11,9 +11,11 @@
 //! * verify: webpki's `verify_for_usage` with clientAuth is a complete path validation like
 //!   kauthn's. The x509-cert row is the least a user of that crate must write: parse, issuer
 //!   name = CA subject, validity, leaf EKU allows clientAuth, re-encode the TBS and check its
-//!   signature with a verifying key built once from the CA (so its key set-up is free, where
-//!   kauthn and ring prepare the CA key on every call); it checks no key usage, critical
-//!   extensions or basic constraints, so it is the cheaper job.
+//!   signature with a verifying key built once from the CA; it checks no key usage, critical
+//!   extensions or basic constraints, so it is the cheaper job. kauthn's `kauthn` and
+//!   `kauthn_authenticator` rows use a pool read from PEM (what `--client-ca-file` gives),
+//!   which prepares each CA key once; `kauthn_der_pool` uses the no-heap pool borrowed from
+//!   DER, which keeps no prepared keys, so the key is converted on every call (as ring does).
 
 use core::hint::black_box;
 use core::time::Duration;
@@ -54,6 +56,7 @@ static WEBPKI_ALGS: &[&dyn SignatureVerificationAlgorithm] = &[
 struct Chain {
     name: &'static str,
     ca: &'static [u8],
+    ca_pem: &'static [u8],
     leaf: &'static [u8],
 }
 
@@ -61,11 +64,13 @@ const CHAINS: [Chain; 2] = [
     Chain {
         name: "rsa2048",
         ca: data::RSA2048_CA_DER,
+        ca_pem: data::RSA2048_CA_PEM,
         leaf: data::RSA2048_LEAF_DER,
     },
     Chain {
         name: "p256",
         ca: data::P256_CA_DER,
+        ca_pem: data::P256_CA_PEM,
         leaf: data::P256_LEAF_DER,
     },
 ];
@@ -212,15 +217,18 @@ impl X509CertPool {
 pub(crate) fn verify(c: &mut Criterion) {
     for chain in &CHAINS {
         let mut g = c.benchmark_group(format!("x509_verify_{}", chain.name));
-        let pool = ClientCaPool::from_der(&[chain.ca]).unwrap();
+        let pool = ClientCaPool::from_pem(chain.ca_pem).unwrap();
+        let der_pool = ClientCaPool::from_der(&[chain.ca]).unwrap();
         let opts = VerifyOptions::client_auth();
-        g.bench_function("kauthn", |b| {
-            b.iter(|| {
-                let leaf = [black_box(chain.leaf)];
-                let v = verify_client_chain(&pool, &leaf, now(), &RustCrypto, &opts);
-                black_box(v.is_ok())
-            })
-        });
+        for (name, pool) in [("kauthn", &pool), ("kauthn_der_pool", &der_pool)] {
+            g.bench_function(name, |b| {
+                b.iter(|| {
+                    let leaf = [black_box(chain.leaf)];
+                    let v = verify_client_chain(pool, &leaf, now(), &RustCrypto, &opts);
+                    black_box(v.is_ok())
+                })
+            });
+        }
         // The whole authenticator: verify, then map the subject into the caller's response.
         let auth = X509Authenticator::new(pool.clone(), RustCrypto);
         let leaf = [chain.leaf];
@@ -279,7 +287,17 @@ pub(crate) fn check_fixtures() {
     let time =
         rustls_pki_types::UnixTime::since_unix_epoch(Duration::from_secs(data::NOW.unsigned_abs()));
     for chain in &CHAINS {
-        let pool = ClientCaPool::from_der(&[chain.ca]).unwrap();
+        let pool = ClientCaPool::from_pem(chain.ca_pem).unwrap();
+        assert_eq!(
+            ClientCaPool::from_der(&[chain.ca])
+                .unwrap()
+                .iter()
+                .next()
+                .map(|c| c.der().to_vec()),
+            pool.iter().next().map(|c| c.der().to_vec()),
+            "the {} CA's PEM and DER differ",
+            chain.name
+        );
         let leaf = [chain.leaf];
         let ok = verify_client_chain(
             &pool,

@@ -145,7 +145,7 @@ fn oidc<V: Verifier>(
 /// One complete token authentication (service account or OIDC). The `Response` (about
 /// 6 KiB, zeroed) is made per call, as a server does per request; that is part of the
 /// row's time.
-fn sa_authenticate<A: TokenAuthenticator>(sa: &A, token: &[u8], buf: &mut [u8]) -> bool {
+fn authenticate<A: TokenAuthenticator>(sa: &A, token: &[u8], buf: &mut [u8]) -> bool {
     let ctx = Context::at(UnixTime::from_secs(data::NOW));
     let mut scratch = Scratch::new(buf);
     let mut out = Response::default();
@@ -206,7 +206,7 @@ fn kauthn_cases<'k>(keys: &'k OwnedKeySet, unprepared: &'k [KeyRef<'k>]) -> Vec<
         ),
         (
             "kauthn_service_account",
-            Box::new(move |t, buf| sa_authenticate(&sa, t, buf)),
+            Box::new(move |t, buf| authenticate(&sa, t, buf)),
         ),
         (
             "kauthn_aws_lc",
@@ -214,15 +214,15 @@ fn kauthn_cases<'k>(keys: &'k OwnedKeySet, unprepared: &'k [KeyRef<'k>]) -> Vec<
         ),
         (
             "kauthn_service_account_aws_lc",
-            Box::new(move |t, buf| sa_authenticate(&sa_aws, t, buf)),
+            Box::new(move |t, buf| authenticate(&sa_aws, t, buf)),
         ),
         (
             "kauthn_oidc",
-            Box::new(move |t, buf| sa_authenticate(&oidc_rc, t, buf)),
+            Box::new(move |t, buf| authenticate(&oidc_rc, t, buf)),
         ),
         (
             "kauthn_oidc_aws_lc",
-            Box::new(move |t, buf| sa_authenticate(&oidc_aws, t, buf)),
+            Box::new(move |t, buf| authenticate(&oidc_aws, t, buf)),
         ),
     ]
 }
@@ -477,7 +477,7 @@ pub(crate) fn non_signature(c: &mut Criterion) {
         });
         let sa = service_account(&keys, HashOnly);
         g.bench_function(format!("{}_service_account_sha256", fx.name), |b| {
-            b.iter(|| black_box(sa_authenticate(&sa, black_box(fx.token), &mut buf)))
+            b.iter(|| black_box(authenticate(&sa, black_box(fx.token), &mut buf)))
         });
         // The part of the above that is base64ct's constant-time decoding of the three
         // segments (the payload once: the service-account path decodes it only once).
@@ -511,7 +511,7 @@ pub(crate) fn check_fixtures() {
         assert!(kauthn_verify(fx.token, &keys, &NoSignatureMath, &mut buf));
         assert!(kauthn_verify(fx.token, &keys, &HashOnly, &mut buf));
         let sa = service_account(&keys, HashOnly);
-        assert!(sa_authenticate(&sa, fx.token, &mut buf));
+        assert!(authenticate(&sa, fx.token, &mut buf));
         let jwt = JsonWebToken::new(fx);
         for aws in [false, true] {
             JSONWEBTOKEN_AWS.store(aws, Ordering::Relaxed);

@@ -646,6 +646,12 @@ fn digest_difference(a: &[u8; 32], b: &[u8; 32]) -> u64 {
         .fold(0, |d, (x, y)| d | (word(x) ^ word(y)))
 }
 
+fn bucket(table: &[Slot], b: usize) -> &[Slot] {
+    table
+        .get(b * BUCKET_SLOTS..(b + 1) * BUCKET_SLOTS)
+        .unwrap_or_default()
+}
+
 fn bucket_mut(table: &mut [Slot], b: usize) -> &mut [Slot] {
     table
         .get_mut(b * BUCKET_SLOTS..(b + 1) * BUCKET_SLOTS)
@@ -831,10 +837,7 @@ impl<C: AsRef<[u8]>, S: AsRef<[Slot]>> TokenFile<C, S> {
         let mut found = subtle::Choice::from(0);
         let mut record = 0u32;
         for b in [b1, b2] {
-            let bucket = slots
-                .get(b * BUCKET_SLOTS..(b + 1) * BUCKET_SLOTS)
-                .unwrap_or_default();
-            for slot in bucket {
+            for slot in bucket(slots, b) {
                 // A free slot counts as a difference; one `subtle` barrier per slot.
                 let free = u64::from(slot.record == EMPTY);
                 let eq = (digest_difference(&slot.digest, &digest) | free).ct_eq(&0);

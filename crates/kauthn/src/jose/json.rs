@@ -63,7 +63,8 @@ fn read_u32(b: &[u8], at: usize) -> Option<usize> {
     usize::try_from(u32::from_le_bytes(bytes)).ok()
 }
 
-/// Finds the body of the record whose first word is `key`.
+/// Finds the body of the record whose first word is `key`: an escaped string's unescaped
+/// bytes (key = its quote's offset) or an object's member index (key = `start | OBJECT`).
 fn find_record(table: &[u8], key: usize) -> Option<&[u8]> {
     let mut at = 0usize;
     while at < table.len() {
@@ -77,14 +78,9 @@ fn find_record(table: &[u8], key: usize) -> Option<&[u8]> {
     None
 }
 
-/// Finds the unescaped bytes of the string whose opening quote is at `quote`.
-fn find_escaped(table: &[u8], quote: usize) -> Option<&[u8]> {
-    find_record(table, quote)
-}
-
 impl<'a> Doc<'a> {
     fn unescaped(&self, quote: usize) -> Option<&'a str> {
-        core::str::from_utf8(find_escaped(self.esc, quote)?).ok()
+        core::str::from_utf8(find_record(self.esc, quote)?).ok()
     }
 
     /// The member index of the object whose `{` is at `start`, when one was recorded.
@@ -375,7 +371,7 @@ impl Parser<'_, '_> {
 
     fn name_bytes(&self, quote: usize, end: usize, escaped: bool) -> Option<&[u8]> {
         if escaped {
-            find_escaped(self.out.get(..self.out_len)?, quote)
+            find_record(self.out.get(..self.out_len)?, quote)
         } else {
             self.s.get(quote + 1..end)
         }

@@ -108,15 +108,7 @@ impl<'a> ClientCaPool<'a> {
     }
 
     fn get(&self, i: usize) -> Option<CertificateRef<'_>> {
-        match &self.certs {
-            Storage::Borrowed(v) => v
-                .get(i)
-                .map(|(der, ix)| CertificateRef::from_index(der, *ix)),
-            #[cfg(feature = "alloc")]
-            Storage::Owned(v) => v
-                .get(i)
-                .map(|(der, ix, _)| CertificateRef::from_index(der, *ix)),
-        }
+        self.get_prepared(i).map(|(c, _)| c)
     }
 
     /// The certificate at `i` and its prepared key, when the pool keeps one.

@@ -57,6 +57,8 @@ TARGETS = [
      "jwt_non_signature/rs256_2048_service_account_sha256", None, 2500, "abs<="),
     ("4", "non-signature work <= 2.5 µs (service account, ES256 token, SHA-256 included)",
      "jwt_non_signature/es256_service_account_sha256", None, 2500, "abs<="),
+    ("4", "(for reference) kauthn's base64url decoding alone of the RS256-2048 token",
+     "jwt_non_signature/rs256_2048_base64url_only", None, None, "info"),
     ("4", "(for reference) base64ct decoding alone of the RS256-2048 token",
      "jwt_non_signature/rs256_2048_base64ct_only", None, None, "info"),
     ("8", "AwsLc: service_account RS256-2048 <= 0.9x the fastest peer",

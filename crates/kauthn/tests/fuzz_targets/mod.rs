@@ -168,6 +168,21 @@ pub fn jws(data: &[u8]) {
     let mut buf = vec![0u8; 128 * 1024];
     let mut s = Scratch::new(&mut buf);
     let _ = kauthn::jose::UnverifiedJws::parse(data, &mut s);
+    for segment in data.split(|&c| c == b'.') {
+        base64url_agrees_with_base64ct(segment);
+    }
+}
+
+/// kauthn decodes whole blocks itself and leaves the rest to base64ct (`jose/base64url.rs`):
+/// on every input it must accept exactly what base64ct alone accepts, with the same bytes.
+fn base64url_agrees_with_base64ct(text: &[u8]) {
+    use base64ct::Encoding as _;
+    let mut buf = vec![0u8; text.len() + 8];
+    let mut s = Scratch::new(&mut buf);
+    let ours = kauthn::jose::decode_base64url(text, &mut s).ok();
+    let mut theirs = vec![0u8; text.len()];
+    let theirs = base64ct::Base64UrlUnpadded::decode(text, &mut theirs).ok();
+    assert_eq!(ours, theirs, "base64url decoders disagree on {text:?}");
 }
 
 /// A JWK or JWK Set.

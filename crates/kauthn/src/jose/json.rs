@@ -88,10 +88,19 @@ impl<'a> Doc<'a> {
         find_record(self.esc, start | OBJECT)
     }
 
-    /// The member named `name` through the object's index: `Some(None)` when the index says
-    /// it is absent, `None` when there is no index.
-    fn indexed_get(&self, start: usize, name: &str) -> Option<Option<JsonValue<'a>>> {
-        let entries = self.members_of(start)?;
+    /// An object at `start`, with its member index looked up once here rather than on each
+    /// `get` (the index records follow one another in the arena, the outermost object's last).
+    fn object(&self, start: usize) -> JsonObject<'a> {
+        JsonObject {
+            doc: *self,
+            start,
+            index: self.members_of(start),
+        }
+    }
+
+    /// The member named `name` through an object's member index `entries`: `Some(None)` when
+    /// the index says it is absent, `None` when it cannot be read.
+    fn indexed_get(&self, entries: &[u8], name: &str) -> Option<Option<JsonValue<'a>>> {
         let hash = fnv1a(name.as_bytes());
         for e in entries.chunks_exact(MEMBER_LEN) {
             if read_u32(e, 0)? != hash as usize {
@@ -143,6 +152,35 @@ fn fnv1a(bytes: &[u8]) -> u32 {
         h = h.wrapping_mul(0x0100_0193);
     }
     h
+}
+
+/// The length of the leading run of bytes that need no attention inside a string: the index
+/// of the first quote, backslash or control character, or `bytes.len()`. Eight bytes per
+/// step: claim strings (URLs, UIDs, names) are tens of bytes long.
+fn plain_run(bytes: &[u8]) -> usize {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = ONES << 7;
+    // High bit set in each byte of `v` that is zero; a borrow can also flag bytes above a
+    // zero byte, never below one, so the lowest flag is always exact.
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let mut words = bytes.chunks_exact(8);
+    let mut at = 0;
+    for w in words.by_ref() {
+        let Ok(w) = <[u8; 8]>::try_from(w) else { break };
+        let w = u64::from_le_bytes(w);
+        let hit = zero(w ^ (ONES * u64::from(b'"')))
+            | zero(w ^ (ONES * u64::from(b'\\')))
+            | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
+        if hit != 0 {
+            return at + (hit.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    let rest = words.remainder();
+    at + rest
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .unwrap_or(rest.len())
 }
 
 fn syntax() -> JoseError {
@@ -313,11 +351,7 @@ impl Parser<'_, '_> {
         loop {
             // Skip the run of plain characters in one tight scan; the match below sees only
             // the quote, a backslash or a control character (or the end of input).
-            let rest = self.s.get(self.pos..).unwrap_or_default();
-            self.pos += rest
-                .iter()
-                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-                .unwrap_or(rest.len());
+            self.pos += plain_run(self.s.get(self.pos..).unwrap_or_default());
             match self.bump()? {
                 b'"' => break,
                 b'\\' => {
@@ -543,13 +577,11 @@ pub fn parse_object<'a>(
         Ok::<_, JoseError>((p.out_len, ()))
     })?;
     let esc: &'a [u8] = esc;
-    Ok(JsonObject {
-        doc: Doc {
-            text: text_str,
-            esc,
-        },
-        start,
-    })
+    Ok(Doc {
+        text: text_str,
+        esc,
+    }
+    .object(start))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -582,7 +614,8 @@ impl<'a> Reader<'a> {
         let mut i = quote.checked_add(1)?;
         let mut escaped = false;
         loop {
-            i += b.get(i..)?.iter().position(|&c| c == b'"' || c == b'\\')?;
+            // The document was validated: the run ends at a quote or a backslash.
+            i += plain_run(b.get(i..)?);
             match *b.get(i)? {
                 b'"' => return Some((i, escaped)),
                 _ => {
@@ -638,10 +671,7 @@ impl<'a> Reader<'a> {
         self.ws();
         let start = self.pos;
         match self.peek()? {
-            b'{' => Some(JsonValue::Object(JsonObject {
-                doc: self.doc,
-                start,
-            })),
+            b'{' => Some(JsonValue::Object(self.doc.object(start))),
             b'[' => Some(JsonValue::Array(JsonArray {
                 doc: self.doc,
                 start,
@@ -656,10 +686,7 @@ impl<'a> Reader<'a> {
         let v = match self.peek()? {
             b'{' => {
                 self.skip_container()?;
-                JsonValue::Object(JsonObject {
-                    doc: self.doc,
-                    start,
-                })
+                JsonValue::Object(self.doc.object(start))
             }
             b'[' => {
                 self.skip_container()?;
@@ -841,6 +868,9 @@ impl<'a> JsonNumber<'a> {
 pub struct JsonObject<'a> {
     doc: Doc<'a>,
     start: usize,
+    /// The member index recorded by the validating pass, or `None` when the arena had no
+    /// room for it (then lookups walk the object).
+    index: Option<&'a [u8]>,
 }
 
 /// A JSON array borrowed from a validated document.
@@ -1002,7 +1032,7 @@ impl<'a> JsonObject<'a> {
 
     /// The member named exactly `name` (after unescaping), if present.
     pub fn get(&self, name: &str) -> Option<JsonValue<'a>> {
-        match self.doc.indexed_get(self.start, name) {
+        match self.index.and_then(|idx| self.doc.indexed_get(idx, name)) {
             Some(found) => found,
             None => self.members().find(|(n, _)| *n == name).map(|(_, v)| v),
         }
@@ -1227,6 +1257,30 @@ impl NumericDate {
 mod tests {
     extern crate std;
     use super::*;
+
+    #[test]
+    fn plain_run_stops_at_the_first_quote_backslash_or_control_character() {
+        // Every stop byte value at every position of a 24-byte run (three words and a
+        // remainder of the scans), over plain bytes that sit just beside the stop values.
+        let plain: std::vec::Vec<u8> = (0..24u8)
+            .map(|i| [b'!', b'#', b'[', b']', 0x20, 0xff, 0x80][usize::from(i % 7)])
+            .collect();
+        assert_eq!(plain_run(&plain), plain.len());
+        for len in 0..plain.len() {
+            assert_eq!(plain_run(&plain[..len]), len);
+        }
+        for pos in 0..plain.len() {
+            for stop in (0..0x20).chain([b'"', b'\\']) {
+                let mut t = plain.clone();
+                t[pos] = stop;
+                // A second stop later on must not move the answer.
+                if pos + 3 < t.len() {
+                    t[pos + 3] = b'"';
+                }
+                assert_eq!(plain_run(&t), pos, "stop {stop:#x} at {pos}");
+            }
+        }
+    }
 
     fn with_doc<R>(text: &str, f: impl FnOnce(Result<JsonObject<'_>, JoseError>) -> R) -> R {
         let mut buf = [0u8; 4096];

@@ -2,20 +2,21 @@
 //!
 //! A bearer token is a secret, so it is decoded in constant time: no table lookups indexed by
 //! its characters and no branches on them. `base64ct`'s `Base64UrlUnpadded` does that one
-//! character at a time, with five range checks each, which for a 1 KB token costs more than
+//! character at a time, with five range checks each, which for a 1 KB token cost more than
 //! the rest of the token's non-signature work together. So the whole 32-character blocks are
-//! decoded here with the same branch-free arithmetic written over arrays, which the compiler
-//! turns into 16-lane byte compares (SSE2 on any x86-64), and the remaining under-33 characters
-//! (always including the last block, where the trailing-bits rule lives) go through `base64ct`
-//! itself. 4-character groups decode independently, so the split changes no result; the
-//! tests and the `base64url` fuzz target check every input against `base64ct` alone.
+//! decoded here, with branch-free range masks written on byte lanes (the compiler turns them
+//! into 16-lane compares, SSE2 on any x86-64) and the 6-bit values packed within 64-bit
+//! words. The last 1 to 32 characters, which always include the final block where the length
+//! and trailing-bits rules live, go through `base64ct` itself. 4-character groups decode
+//! independently, so the split changes no result; the unit tests below and the `jws` fuzz
+//! target check every input against `base64ct` alone.
 //!
-//! `base64ct` already rejects
-//! `=`, the standard alphabet, whitespace and non-canonical trailing bits (its
-//! `validate_last_block` re-encodes the final block), but the canonical-trailing-bits rule is
-//! checked here as well, so the guarantee does not hang on a dependency's internals: an
-//! encoding with non-zero unused bits has several spellings for one byte string, and a
-//! verifier that accepts them lets one signed token appear under many texts.
+//! `base64ct` already rejects `=`, the standard alphabet, whitespace and non-canonical
+//! trailing bits (its `validate_last_block` re-encodes the final block), but the
+//! canonical-trailing-bits rule is checked here as well, so the guarantee does not hang on a
+//! dependency's internals: an encoding with non-zero unused bits has several spellings for
+//! one byte string, and a verifier that accepts them lets one signed token appear under many
+//! texts.
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 

@@ -18,29 +18,11 @@
 
 use core::hint::black_box;
 
-use kauthn::crypto::{PublicKey, SignatureAlgorithm, SignatureError, Verifier};
 use kauthn::jose::OwnedKeySet;
 use kauthn::{
     Context, Response, Scratch, ServiceAccountAuthenticator, TokenAuthenticator, UnixTime, Verdict,
 };
-use kauthn_benches::data;
-use sha2::Digest as _;
-
-/// Hashes the signing input, as a real verification must, and checks nothing.
-struct HashOnly;
-
-impl Verifier for HashOnly {
-    fn verify(
-        &self,
-        _: SignatureAlgorithm,
-        _: &PublicKey<'_>,
-        message: &[u8],
-        _: &[u8],
-    ) -> Result<(), SignatureError> {
-        black_box(sha2::Sha256::digest(message));
-        Ok(())
-    }
-}
+use kauthn_benches::{HashOnly, data};
 
 fn main() {
     let n: u32 = std::env::args()

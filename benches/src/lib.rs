@@ -1,6 +1,27 @@
 //! Fixtures shared by the criterion benches in `benches/benches/` (the benches themselves
 //! are the point of this crate; see `benches/RESULTS.md`).
 
+use kauthn::crypto::{PublicKey, SignatureAlgorithm, SignatureError, Verifier};
+use sha2::Digest as _;
+
+/// A verifier that hashes the signing input with SHA-256, as a real verification must, and
+/// checks nothing: what it leaves to measure is everything but the signature math.
+#[derive(Clone, Copy, Debug)]
+pub struct HashOnly;
+
+impl Verifier for HashOnly {
+    fn verify(
+        &self,
+        _: SignatureAlgorithm,
+        _: &PublicKey<'_>,
+        message: &[u8],
+        _: &[u8],
+    ) -> Result<(), SignatureError> {
+        core::hint::black_box(sha2::Sha256::digest(message));
+        Ok(())
+    }
+}
+
 /// A token file with `n` entries, in the upstream CSV format.
 pub fn token_file_csv(n: usize) -> String {
     let mut csv = String::with_capacity(n * 48);

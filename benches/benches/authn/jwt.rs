@@ -41,9 +41,8 @@ use kauthn::{
     AwsLc, Context, JwtAuthenticator, Response, Scratch, ServiceAccountAuthenticator,
     TokenAuthenticator, UnixTime, Verdict,
 };
-use kauthn_benches::data;
+use kauthn_benches::{HashOnly, data};
 use serde::Deserialize;
-use sha2::Digest as _;
 
 /// Which signature a fixture carries.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -165,23 +164,6 @@ impl Verifier for NoSignatureMath {
         _: &[u8],
         _: &[u8],
     ) -> Result<(), SignatureError> {
-        Ok(())
-    }
-}
-
-/// Like [`NoSignatureMath`], but hashes the signing input as a real verification must.
-#[derive(Clone, Copy)]
-struct HashOnly;
-
-impl Verifier for HashOnly {
-    fn verify(
-        &self,
-        _: SignatureAlgorithm,
-        _: &PublicKey<'_>,
-        message: &[u8],
-        _: &[u8],
-    ) -> Result<(), SignatureError> {
-        black_box(sha2::Sha256::digest(message));
         Ok(())
     }
 }

@@ -4,8 +4,8 @@
 //! its characters and no branches on them. `base64ct`'s `Base64UrlUnpadded` does that one
 //! character at a time, with five range checks each, which for a 1 KB token cost more than
 //! the rest of the token's non-signature work together. So the whole 32-character blocks are
-//! decoded here, with branch-free range masks written on byte lanes (the compiler turns them
-//! into 16-lane compares, SSE2 on any x86-64) and the 6-bit values packed within 64-bit
+//! decoded here, with branch-free range masks written on byte lanes (which the compiler
+//! vectorizes with SSE2, present on every x86-64) and the 6-bit values packed within 64-bit
 //! words. The last 1 to 32 characters, which always include the final block where the length
 //! and trailing-bits rules live, go through `base64ct` itself. 4-character groups decode
 //! independently, so the split changes no result; the unit tests below and the `jws` fuzz
@@ -63,7 +63,7 @@ const BLOCK: usize = 32;
 /// The 6-bit value of a base64url character, or a byte with bit 7 set for any other byte,
 /// with no branch on `c` and no lookup indexed by it: each range contributes its value under
 /// an all-ones mask when `c` is inside it and nothing otherwise. Written on bytes, so that a
-/// loop over a block becomes 16-lane byte compares and masks.
+/// loop over a block can be vectorized.
 #[inline(always)]
 fn value_ct(c: u8) -> u8 {
     // 0xff when lo <= c < lo + n, else 0 (an unsigned compare of the distance from lo).

@@ -83,18 +83,14 @@ impl<'a> Doc<'a> {
         core::str::from_utf8(find_record(self.esc, quote)?).ok()
     }
 
-    /// The member index of the object whose `{` is at `start`, when one was recorded.
-    fn members_of(&self, start: usize) -> Option<&'a [u8]> {
-        find_record(self.esc, start | OBJECT)
-    }
-
-    /// An object at `start`, with its member index looked up once here rather than on each
-    /// `get` (the index records follow one another in the arena, the outermost object's last).
+    /// An object whose `{` is at `start`, with its member index (when one was recorded)
+    /// looked up once here rather than on each `get`: the index records follow one another
+    /// in the arena, the outermost object's last.
     fn object(&self, start: usize) -> JsonObject<'a> {
         JsonObject {
             doc: *self,
             start,
-            index: self.members_of(start),
+            index: find_record(self.esc, start | OBJECT),
         }
     }
 
@@ -1260,8 +1256,9 @@ mod tests {
 
     #[test]
     fn plain_run_stops_at_the_first_quote_backslash_or_control_character() {
-        // Every stop byte value at every position of a 24-byte run (three words and a
-        // remainder of the scans), over plain bytes that sit just beside the stop values.
+        // Every stop byte value at every position of a 24-byte run (three whole words), over
+        // plain bytes that sit just beside the stop values; its prefixes end in a byte-wise
+        // remainder of every length.
         let plain: std::vec::Vec<u8> = (0..24u8)
             .map(|i| [b'!', b'#', b'[', b']', 0x20, 0xff, 0x80][usize::from(i % 7)])
             .collect();
@@ -1309,10 +1306,7 @@ mod tests {
         let mut big = [0u8; 4096];
         let mut s = Scratch::new(&mut big);
         let o = parse_object(text, &mut s).unwrap();
-        assert!(
-            o.doc.members_of(o.start).is_some(),
-            "no index with a large arena"
-        );
+        assert!(o.index.is_some(), "no index with a large arena");
         let walked: std::vec::Vec<_> = {
             // The same lookups by walking, as without an index.
             let mut out = std::vec::Vec::new();
@@ -1346,7 +1340,7 @@ mod tests {
             let Ok(o) = parse_object(text, &mut s) else {
                 continue;
             };
-            if o.doc.members_of(o.start).is_none() {
+            if o.index.is_none() {
                 unindexed += 1;
             }
             assert_eq!(lookups(&o), walked, "arena of {size} bytes");

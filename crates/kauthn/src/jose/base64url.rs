@@ -3,20 +3,21 @@
 //! A bearer token is a secret, so it is decoded in constant time: no table lookups indexed by
 //! its characters and no branches on them. `base64ct`'s `Base64UrlUnpadded` does that one
 //! character at a time, with five range checks each, which for a 1 KB token cost more than
-//! the rest of the token's non-signature work together. So the whole 32-character blocks are
-//! decoded here, with branch-free range masks written on byte lanes (which the compiler
-//! vectorizes with SSE2, present on every x86-64) and the 6-bit values packed within 64-bit
-//! words. The last 1 to 32 characters, which always include the final block where the length
-//! and trailing-bits rules live, go through `base64ct` itself. 4-character groups decode
-//! independently, so the split changes no result; the unit tests below and the `jws` fuzz
-//! target check every input against `base64ct` alone.
+//! the rest of the token's non-signature work together. So texts are decoded here in
+//! 32-character blocks, with branch-free range masks written on byte lanes (which the
+//! compiler vectorizes with SSE2, present on every x86-64) and the 6-bit values packed within
+//! 64-bit words. The last partial block is padded with `A` (value 0) and decoded the same
+//! way; its real bytes do not depend on the padding. The length rule (`decoded_len`) and
+//! the trailing-bits rule (below) are checked here, after the whole text was read.
 //!
-//! `base64ct` already rejects `=`, the standard alphabet, whitespace and non-canonical
-//! trailing bits (its `validate_last_block` re-encodes the final block), but the
-//! canonical-trailing-bits rule is checked here as well, so the guarantee does not hang on a
-//! dependency's internals: an encoding with non-zero unused bits has several spellings for
-//! one byte string, and a verifier that accepts them lets one signed token appear under many
-//! texts.
+//! `base64ct` stays the reference: the unit tests below try every byte value at every
+//! position and every length against it, and the `jws` fuzz target asserts on every input
+//! that both accept the same texts and return the same bytes.
+//!
+//! Like `base64ct`, the decoder rejects `=`, the standard alphabet, whitespace and
+//! non-canonical trailing bits: an encoding with non-zero unused bits has several spellings
+//! for one byte string, and a verifier that accepts them lets one signed token appear under
+//! many texts.
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 
@@ -35,33 +36,13 @@ pub(crate) fn decoded_len(encoded_len: usize) -> Option<usize> {
     }
 }
 
-fn value(c: u8) -> Option<u8> {
-    match c {
-        b'A'..=b'Z' => Some(c - b'A'),
-        b'a'..=b'z' => Some(c - b'a' + 26),
-        b'0'..=b'9' => Some(c - b'0' + 52),
-        b'-' => Some(62),
-        b'_' => Some(63),
-        _ => None,
-    }
-}
-
-/// Independent check of the last character's unused bits (RFC 4648 §3.5).
-fn trailing_bits_are_zero(src: &[u8]) -> bool {
-    let Some(&last) = src.last() else { return true };
-    let Some(v) = value(last) else { return false };
-    match src.len() % 4 {
-        2 => v & 0x0f == 0,
-        3 => v & 0x03 == 0,
-        _ => true,
-    }
-}
-
-/// Characters per block of the bulk decoder (a multiple of 4, so blocks split no group).
+/// Characters per block of the decoder (a multiple of 4, so blocks split no group).
 const BLOCK: usize = 32;
+/// Bytes one block decodes to.
+const BLOCK_OUT: usize = BLOCK / 4 * 3;
 
 /// The 6-bit value of a base64url character, or a byte with bit 7 set for any other byte,
-/// with no branch on `c` and no lookup indexed by it: each range contributes its value under
+/// with no branch on `c` and no lookup indexed by it: each range contributes its offset under
 /// an all-ones mask when `c` is inside it and nothing otherwise. Written on bytes, so that a
 /// loop over a block can be vectorized.
 #[inline(always)]
@@ -70,27 +51,28 @@ fn value_ct(c: u8) -> u8 {
     let inside = |lo: u8, n: u8| 0u8.wrapping_sub(u8::from(c.wrapping_sub(lo) < n));
     let (upper, lower, digit) = (inside(b'A', 26), inside(b'a', 26), inside(b'0', 10));
     let (dash, underscore) = (inside(b'-', 1), inside(b'_', 1));
-    (upper & c.wrapping_sub(b'A'))
-        | (lower & c.wrapping_sub(b'a' - 26))
-        | (digit & c.wrapping_add(52 - b'0'))
-        | (dash & 62)
-        | (underscore & 63)
-        | (!(upper | lower | digit | dash | underscore) & 0x80)
+    // The offsets that take each range to its values, as wrapping additions.
+    let offset = (upper & 0u8.wrapping_sub(b'A'))
+        | (lower & 26u8.wrapping_sub(b'a'))
+        | (digit & 52u8.wrapping_sub(b'0'))
+        | (dash & 62u8.wrapping_sub(b'-'))
+        | (underscore & 63u8.wrapping_sub(b'_'));
+    let valid = upper | lower | digit | dash | underscore;
+    (c.wrapping_add(offset) & valid) | (!valid & 0x80)
 }
 
-/// Decodes one block; the result has bit 7 set when any character is outside the alphabet.
+/// Decodes one block into `dst` and ORs its values into `bad`, whose bit 7 ends up set in
+/// some lane when any character is outside the alphabet (one reduction per text, not per
+/// block).
 #[inline(always)]
-fn decode_block(src: &[u8; BLOCK], dst: &mut [u8; BLOCK / 4 * 3]) -> u8 {
+fn decode_block(src: &[u8; BLOCK], dst: &mut [u8; BLOCK_OUT], bad: &mut [u8; BLOCK]) {
     let mut v = [0u8; BLOCK];
-    for (v, &c) in v.iter_mut().zip(src) {
+    for ((v, &c), bad) in v.iter_mut().zip(src).zip(bad.iter_mut()) {
         *v = value_ct(c);
-    }
-    let mut bad = 0u8;
-    for &x in &v {
-        bad |= x;
+        *bad |= *v;
     }
     // Eight 6-bit values per word, packed in two steps within the word (pairs into 12-bit
-    // lanes, then into 24-bit lanes), instead of shifting each output byte out of its lanes.
+    // lanes, then into 24-bit lanes); one byte swap then puts both groups' bytes in order.
     const SIX: u64 = 0x003f_003f_003f_003f;
     const TWELVE: u64 = 0x0000_0fff_0000_0fff;
     for (out, w) in dst.chunks_exact_mut(6).zip(v.chunks_exact(8)) {
@@ -99,49 +81,67 @@ fn decode_block(src: &[u8; BLOCK], dst: &mut [u8; BLOCK / 4 * 3]) -> u8 {
         };
         let w = u64::from_le_bytes(w);
         let pairs = ((w & SIX) << 6) | ((w >> 8) & SIX);
+        // Little-endian bytes g0 g1 g2 0 h0 h1 h2 0, each 32-bit lane one group's 24 bits.
         let groups = ((pairs & TWELVE) << 12) | ((pairs >> 16) & TWELVE);
-        // Each 32-bit lane holds one group's 24 bits; its top byte is zero.
-        let [g0, g1, g2, _, h0, h1, h2, _] = groups.to_le_bytes();
-        if let [o0, o1, o2, o3, o4, o5] = out {
-            (*o0, *o1, *o2, *o3, *o4, *o5) = (g2, g1, g0, h2, h1, h0);
+        // Swapped: 0 h2 h1 h0 0 g2 g1 g0; wanted: g2 g1 g0 h2 h1 h0.
+        let s = groups.swap_bytes();
+        let six = (s >> 40) | ((s << 16) & 0x0000_ffff_ff00_0000);
+        if let Some(bytes) = six.to_le_bytes().get(..6) {
+            out.copy_from_slice(bytes);
         }
     }
-    bad
 }
 
 /// Decodes `src` into `dst` exactly; `dst.len()` must be `decoded_len(src.len())`.
+///
+/// The length rule is `decoded_len`'s; the last partial block is decoded as a whole block
+/// padded with `A` (value 0), which changes none of its real bytes; its unused trailing bits
+/// must be zero. Every decision is taken after the whole text was read.
 pub(crate) fn decode_into<'o>(src: &[u8], dst: &'o mut [u8]) -> Result<&'o [u8], JoseError> {
     let Some(len) = decoded_len(src.len()) else {
         return Err(Malformed::Base64.into());
     };
-    if dst.len() != len || !trailing_bits_are_zero(src) {
+    if dst.len() != len {
         return Err(Malformed::Base64.into());
     }
-    // Leave at least one character (the last group, which carries the trailing-bits and
-    // length rules) to base64ct, and every error decision to after the whole input is read.
-    let blocks = src.len().saturating_sub(1) / BLOCK;
-    let (bulk_src, tail_src) = src
-        .split_at_checked(blocks * BLOCK)
-        .ok_or(Malformed::Base64)?;
-    let (bulk_dst, tail_dst) = dst
-        .split_at_mut_checked(blocks * (BLOCK / 4 * 3))
-        .ok_or(Malformed::Base64)?;
-    let mut bad = 0u8;
-    for (s, d) in bulk_src
-        .chunks_exact(BLOCK)
-        .zip(bulk_dst.chunks_exact_mut(BLOCK / 4 * 3))
-    {
-        if let (Ok(s), Ok(d)) = (
-            <&[u8; BLOCK]>::try_from(s),
-            <&mut [u8; BLOCK / 4 * 3]>::try_from(d),
-        ) {
-            bad |= decode_block(s, d);
+    let mut bad = [0u8; BLOCK];
+    let mut src_blocks = src.chunks_exact(BLOCK);
+    let mut dst_blocks = dst.chunks_exact_mut(BLOCK_OUT);
+    for (s, d) in src_blocks.by_ref().zip(dst_blocks.by_ref()) {
+        if let (Ok(s), Ok(d)) = (<&[u8; BLOCK]>::try_from(s), <&mut [u8; BLOCK_OUT]>::try_from(d)) {
+            decode_block(s, d, &mut bad);
         }
     }
-    let want = tail_dst.len();
-    match Base64UrlUnpadded::decode(tail_src, tail_dst) {
-        Ok(t) if bad & 0x80 == 0 && t.len() == want => Ok(dst),
-        _ => Err(Malformed::Base64.into()),
+    let tail_src = src_blocks.remainder();
+    let tail_dst = dst_blocks.into_remainder();
+    if !tail_src.is_empty() {
+        let mut padded = [b'A'; BLOCK];
+        if let Some(p) = padded.get_mut(..tail_src.len()) {
+            p.copy_from_slice(tail_src);
+        }
+        let mut out = [0u8; BLOCK_OUT];
+        decode_block(&padded, &mut out, &mut bad);
+        if let Some(o) = out.get(..tail_dst.len()) {
+            tail_dst.copy_from_slice(o);
+        }
+    }
+    // RFC 4648 §3.5: the last character's unused low bits (4 of them after 2 characters of a
+    // group, 2 after 3) must be zero; otherwise one byte string has several spellings, and a
+    // verifier that accepts them lets one signed token appear under many texts.
+    let unused = match src.len() % 4 {
+        2 => 0x0f,
+        3 => 0x03,
+        _ => 0,
+    };
+    let last = src.last().map_or(0, |&c| value_ct(c));
+    let mut any = last & unused;
+    for b in bad {
+        any |= b & 0x80;
+    }
+    if any == 0 {
+        Ok(dst)
+    } else {
+        Err(Malformed::Base64.into())
     }
 }
 
@@ -210,7 +210,7 @@ mod tests {
 
     #[test]
     fn base64ct_itself_rejects_non_canonical_trailing_bits() {
-        // The library check this module does not rely on, asserted so a regression shows.
+        // The reference's own rule, asserted so the differential tests below keep meaning it.
         let mut buf = [0u8; 4];
         assert!(Base64UrlUnpadded::decode("YR", &mut buf).is_err());
         assert!(Base64UrlUnpadded::decode("_-9", &mut buf).is_err());

@@ -94,10 +94,13 @@ impl<'a> Doc<'a> {
         }
     }
 
-    /// The member named `name` through an object's member index `entries`: `Some(None)` when
-    /// the index says it is absent, `None` when it cannot be read.
-    fn indexed_get(&self, entries: &[u8], name: &str) -> Option<Option<JsonValue<'a>>> {
-        let hash = fnv1a(name.as_bytes());
+    /// Where the value of the member named `name` starts, through an object's member index
+    /// `entries`: `Some(None)` when the index says it is absent, `None` when it cannot be read.
+    /// A position rather than a value: the value is built once, by the caller, into its own
+    /// result (an enum returned through several frames was copied as a blob, and that copy
+    /// stalled on the narrower stores that had just written it).
+    fn indexed_find(&self, entries: &[u8], name: &str) -> Option<Option<usize>> {
+        let hash = name_hash(name.as_bytes());
         for e in entries.chunks_exact(MEMBER_LEN) {
             if read_u32(e, 0)? != hash as usize {
                 continue;
@@ -110,11 +113,7 @@ impl<'a> Doc<'a> {
                 self.text.get(quote.checked_add(1)?..end)?
             };
             if found == name {
-                let mut r = Reader {
-                    doc: *self,
-                    pos: read_u32(e, 12)?,
-                };
-                return Some(Some(r.value_shallow()?));
+                return Some(Some(read_u32(e, 12)?));
             }
         }
         Some(None)
@@ -141,13 +140,42 @@ struct StrTok {
     hash: u32,
 }
 
-fn fnv1a(bytes: &[u8]) -> u32 {
-    let mut h: u32 = 0x811c_9dc5;
-    for &b in bytes {
-        h ^= u32::from(b);
-        h = h.wrapping_mul(0x0100_0193);
+/// The hash of a member name, for duplicate detection and lookups (equal hashes are then
+/// compared byte for byte). Eight bytes per multiply: claim names are short, and a byte-wise
+/// hash such as FNV-1a is a chain of dependent multiplies, one per byte.
+fn name_hash(bytes: &[u8]) -> u32 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mix = |h: u64, w: u64| (h.rotate_left(23) ^ w).wrapping_mul(K);
+    let word = |at: usize| {
+        bytes
+            .get(at..at.wrapping_add(8))
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map_or(0, u64::from_le_bytes)
+    };
+    let half = |at: usize| {
+        bytes
+            .get(at..at.wrapping_add(4))
+            .and_then(|w| <[u8; 4]>::try_from(w).ok())
+            .map_or(0, |w| u64::from(u32::from_le_bytes(w)))
+    };
+    let byte = |at: usize| bytes.get(at).map_or(0, |&b| u64::from(b));
+    let n = bytes.len();
+    let mut h = (n as u64).wrapping_mul(K);
+    // Every byte is read (the last word, or the last half-word, may overlap the one
+    // before), so names of one length hash from all of their bytes.
+    if n >= 8 {
+        let mut at = 0;
+        while at + 8 < n {
+            h = mix(h, word(at));
+            at += 8;
+        }
+        h = mix(h, word(n - 8));
+    } else if n >= 4 {
+        h = mix(h, half(0) | (half(n - 4) << 32));
+    } else if n > 0 {
+        h = mix(h, byte(0) | (byte(n / 2) << 8) | (byte(n - 1) << 16));
     }
-    h
+    (h >> 32) as u32
 }
 
 /// The length of the leading run of bytes that need no attention inside a string: the index
@@ -261,8 +289,9 @@ struct Parser<'t, 'o> {
     pos: usize,
     out: &'o mut [u8],
     out_len: usize,
-    names: [NameEntry; MAX_JSON_MEMBERS],
-    n_names: usize,
+    // The members of the objects being validated, innermost last. A heapless `Vec` rather
+    // than an array: an array of `MAX_JSON_MEMBERS` entries (5 KB) was zeroed on every call.
+    names: heapless::Vec<NameEntry, MAX_JSON_MEMBERS>,
 }
 
 impl Parser<'_, '_> {
@@ -375,7 +404,7 @@ impl Parser<'_, '_> {
             let out = self.out.get_mut(body..).ok_or(JoseLimit::Scratch)?;
             let n = unescape(raw, out)?;
             let decoded = out.get(..n).ok_or(JoseLimit::Scratch)?;
-            let hash = if name { fnv1a(decoded) } else { 0 };
+            let hash = if name { name_hash(decoded) } else { 0 };
             let n32 = u32::try_from(n).map_err(|_| JoseLimit::JsonSize)?;
             let hdr = self
                 .out
@@ -387,7 +416,7 @@ impl Parser<'_, '_> {
             self.out_len = body + n;
             hash
         } else if name {
-            fnv1a(raw)
+            name_hash(raw)
         } else {
             0
         };
@@ -411,7 +440,7 @@ impl Parser<'_, '_> {
         let new = self
             .name_bytes(tok.quote, tok.end, tok.escaped)
             .ok_or_else(syntax)?;
-        for e in self.names.get(mark..self.n_names).unwrap_or_default() {
+        for e in self.names.get(mark..).unwrap_or_default() {
             if e.hash != tok.hash {
                 continue;
             }
@@ -462,7 +491,7 @@ impl Parser<'_, '_> {
     /// the arena is too small the object goes unindexed (lookups walk it); that is not an
     /// error, so the arena size never changes which documents are accepted.
     fn index_members(&mut self, start: usize, mark: usize) {
-        let members = self.names.get(mark..self.n_names).unwrap_or_default();
+        let members = self.names.get(mark..).unwrap_or_default();
         let Some(len) = members
             .len()
             .checked_mul(MEMBER_LEN)
@@ -499,7 +528,7 @@ impl Parser<'_, '_> {
         }
         let start = self.pos;
         self.expect(b'{')?;
-        let mark = self.n_names;
+        let mark = self.names.len();
         self.ws();
         if self.peek() == Some(b'}') {
             self.pos += 1;
@@ -519,12 +548,9 @@ impl Parser<'_, '_> {
                 escaped: tok.escaped,
                 value: u32::try_from(self.pos).map_err(|_| JoseLimit::JsonSize)?,
             };
-            let slot = self
-                .names
-                .get_mut(self.n_names)
-                .ok_or(JoseLimit::JsonMembers)?;
-            *slot = entry;
-            self.n_names += 1;
+            self.names
+                .push(entry)
+                .map_err(|_| JoseLimit::JsonMembers)?;
             self.value(depth)?;
             self.ws();
             match self.bump()? {
@@ -534,7 +560,7 @@ impl Parser<'_, '_> {
             }
         }
         self.index_members(start, mark);
-        self.n_names = mark;
+        self.names.truncate(mark);
         Ok(())
     }
 }
@@ -556,8 +582,7 @@ pub fn parse_object<'a>(
             pos: 0,
             out: buf,
             out_len: 0,
-            names: [NameEntry::default(); MAX_JSON_MEMBERS],
-            n_names: 0,
+            names: heapless::Vec::new(),
         };
         p.ws();
         start = p.pos;
@@ -663,6 +688,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The value here, without walking past a container (a lookup needs only its start).
+    #[inline(always)]
     fn value_shallow(&mut self) -> Option<JsonValue<'a>> {
         self.ws();
         let start = self.pos;
@@ -676,6 +702,7 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline(always)]
     fn value(&mut self) -> Option<JsonValue<'a>> {
         self.ws();
         let start = self.pos;
@@ -1028,8 +1055,9 @@ impl<'a> JsonObject<'a> {
 
     /// The member named exactly `name` (after unescaping), if present.
     pub fn get(&self, name: &str) -> Option<JsonValue<'a>> {
-        match self.index.and_then(|idx| self.doc.indexed_get(idx, name)) {
-            Some(found) => found,
+        match self.index.and_then(|idx| self.doc.indexed_find(idx, name)) {
+            Some(Some(pos)) => Reader { doc: self.doc, pos }.value_shallow(),
+            Some(None) => None,
             None => self.members().find(|(n, _)| *n == name).map(|(_, v)| v),
         }
     }
@@ -1253,6 +1281,20 @@ impl NumericDate {
 mod tests {
     extern crate std;
     use super::*;
+
+    #[test]
+    fn name_hash_reads_every_byte_of_a_name() {
+        // Lengths around the half-word and word edges, where the reads overlap or stop.
+        for len in 1..=40usize {
+            let name: std::vec::Vec<u8> = (b'a'..=b'z').cycle().take(len).collect();
+            for i in 0..len {
+                let mut other = name.clone();
+                other[i] ^= 0x01;
+                assert_ne!(name_hash(&name), name_hash(&other), "length {len}, byte {i}");
+            }
+        }
+        assert_ne!(name_hash(b""), name_hash(b"\0"));
+    }
 
     #[test]
     fn plain_run_stops_at_the_first_quote_backslash_or_control_character() {

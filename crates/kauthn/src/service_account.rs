@@ -42,7 +42,9 @@ use subtle::ConstantTimeEq;
 use crate::authenticator::{Context, TokenAuthenticator, Verdict};
 use crate::crypto::{RustCrypto, Verifier};
 use crate::error::{Error, Limit};
-use crate::jose::{AlgorithmSet, JoseError, JsonObject, KeySource, StrList, UnverifiedJws};
+use crate::jose::{
+    AlgorithmSet, JoseError, JsonObject, KeySource, NumericDate, StrList, UnverifiedJws,
+};
 use crate::jwt::{Fail, date_or_none, object_or_none, peek_issuer, str_or_empty};
 use crate::scratch::Scratch;
 use crate::time::UnixTime;
@@ -521,6 +523,30 @@ struct Info<'a> {
     jti: &'a str,
 }
 
+/// The registered claims go-jose's `jwt.Claims` decodes (`iss` was read by the issuer
+/// pre-check), each read and type-checked once.
+struct Public<'a> {
+    sub: &'a str,
+    aud: Option<StrList<'a>>,
+    exp: Option<NumericDate>,
+    nbf: Option<NumericDate>,
+    iat: Option<NumericDate>,
+    jti: &'a str,
+}
+
+impl<'a> Public<'a> {
+    fn read(claims: &JsonObject<'a>) -> Result<Self, JoseError> {
+        Ok(Public {
+            sub: str_or_empty(claims, "sub")?,
+            aud: claims.get("aud").map(|v| v.as_str_or_array()).transpose()?,
+            exp: date_or_none(claims, "exp")?,
+            nbf: date_or_none(claims, "nbf")?,
+            iat: date_or_none(claims, "iat")?,
+            jti: str_or_empty(claims, "jti")?,
+        })
+    }
+}
+
 struct Ref<'a> {
     name: &'a str,
     uid: &'a str,
@@ -608,22 +634,23 @@ where
         &self,
         token: &[u8],
         claims: &JsonObject<'a>,
+        public: &Public<'a>,
         now: UnixTime,
     ) -> Result<Info<'a>, Error> {
         use ServiceAccountError as E;
         let now_s = now.as_secs();
         // go-jose's ValidateWithLeeway, in its order.
-        if let Some(nbf) = date_or_none(claims, "nbf")? {
+        if let Some(nbf) = public.nbf {
             if now_s.saturating_add(LEEWAY_SECS) < nbf.as_secs() {
                 return Err(sa(E::NotValidYet));
             }
         }
-        if let Some(exp) = date_or_none(claims, "exp")? {
+        if let Some(exp) = public.exp {
             if now_s.saturating_sub(LEEWAY_SECS) > exp.as_secs() {
                 return Err(sa(E::Expired));
             }
         }
-        if let Some(iat) = date_or_none(claims, "iat")? {
+        if let Some(iat) = public.iat {
             if now_s.saturating_add(LEEWAY_SECS) < iat.as_secs() {
                 return Err(sa(E::IssuedInTheFuture));
             }
@@ -655,7 +682,7 @@ where
             namespace,
             name,
             uid,
-            jti: str_or_empty(claims, "jti")?,
+            jti: public.jti,
             ..Info::default()
         };
         if let Some(p) = &pod {
@@ -730,13 +757,10 @@ where
         let r = Fail::Reject;
         let claims = peeked.claims;
 
-        // Public claims are decoded (and so type-checked) as go-jose's jwt.Claims does.
-        let sub = str_or_empty(&claims, "sub").map_err(|e| r(e.into()))?;
-        let token_auds: Option<StrList<'a>> = match claims.get("aud") {
-            None => None,
-            Some(v) => Some(v.as_str_or_array().map_err(|e| r(e.into()))?),
-        };
-        let exp = date_or_none(&claims, "exp").map_err(|e| r(e.into()))?;
+        // Public claims are decoded (and so type-checked) as go-jose's jwt.Claims does, all
+        // before the audience check, as upstream decodes them before it compares audiences.
+        let public = Public::read(&claims).map_err(|e| r(e.into()))?;
+        let token_auds = public.aud;
 
         out.clear();
         // Audiences: the token's, or the API's own for legacy tokens; intersected with the
@@ -764,14 +788,9 @@ where
         }
 
         let info = match self.mode {
-            Mode::Legacy => {
-                // Decoded though unchecked: legacy tokens are issued without time claims.
-                date_or_none(&claims, "nbf").map_err(|e| r(e.into()))?;
-                date_or_none(&claims, "iat").map_err(|e| r(e.into()))?;
-                str_or_empty(&claims, "jti").map_err(|e| r(e.into()))?;
-                self.legacy_validate(token, &claims, sub)
-            }
-            Mode::Bound => self.bound_validate(token, &claims, ctx.now),
+            // Legacy tokens are issued without time claims; theirs were decoded, not checked.
+            Mode::Legacy => self.legacy_validate(token, &claims, public.sub),
+            Mode::Bound => self.bound_validate(token, &claims, &public, ctx.now),
         }
         .map_err(r)?;
 
@@ -779,7 +798,7 @@ where
         // Valid while now - 60 <= exp: the first invalid second is exp + 61.
         if self.mode == Mode::Bound {
             out.expires_at =
-                exp.map(|e| UnixTime::from_secs(e.as_secs().saturating_add(LEEWAY_SECS + 1)));
+                public.exp.map(|e| UnixTime::from_secs(e.as_secs().saturating_add(LEEWAY_SECS + 1)));
         }
         Ok(())
     }

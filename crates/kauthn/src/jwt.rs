@@ -37,6 +37,8 @@ pub(crate) struct Peeked<'a> {
     pub(crate) claims: JsonObject<'a>,
     /// The `iss` member.
     pub(crate) iss: &'a str,
+    /// The three segments, still base64url: header, payload, signature.
+    pub(crate) segments: [&'a [u8]; 3],
 }
 
 /// Upstream's pre-check, in its order: a token whose trimmed text starts with `{` (the JWS
@@ -61,15 +63,24 @@ pub(crate) fn peek_issuer<'a>(
         ));
     }
     // Exactly three segments; the payload is the middle one.
-    let payload = match jose::find_dots(token) {
-        (2, [a, b]) => token.get(a + 1..b),
+    let segments = match jose::find_dots(token) {
+        (2, [a, b]) => token
+            .get(..a)
+            .zip(token.get(a + 1..b))
+            .zip(token.get(b + 1..))
+            .map(|((h, p), s)| [h, p, s]),
         _ => None,
     }
     .ok_or(Some(JoseError::Malformed(jose::Malformed::Segments).into()))?;
+    let [_, payload, _] = segments;
     let bytes = jose::decode_base64url(payload, scratch).map_err(|e| Some(e.into()))?;
     let claims = jose::parse_object(bytes, scratch).map_err(|e| Some(e.into()))?;
     match claims.get("iss") {
-        Some(JsonValue::String(iss)) => Ok(Peeked { claims, iss }),
+        Some(JsonValue::String(iss)) => Ok(Peeked {
+            claims,
+            iss,
+            segments,
+        }),
         _ => Err(None),
     }
 }

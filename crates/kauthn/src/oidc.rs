@@ -789,7 +789,8 @@ where
             return Err(Fail::NotMine(None));
         }
         let allowed = self.algorithms;
-        let jws = match UnverifiedJws::parse(token, scratch) {
+        let [h64, p64, s64] = peeked.segments;
+        let jws = match UnverifiedJws::parse_segments(token, h64, p64, s64, scratch) {
             Ok(j) => j,
             Err(JoseError::Unsupported(
                 Unsupported::AlgNone | Unsupported::Hmac | Unsupported::UnknownAlgorithm,

@@ -746,7 +746,8 @@ where
         if !self.is_issuer(peeked.iss) {
             return Err(Fail::NotMine(None));
         }
-        let jws = match UnverifiedJws::parse(token, scratch) {
+        let [h64, p64, s64] = peeked.segments;
+        let jws = match UnverifiedJws::parse_segments(token, h64, p64, s64, scratch) {
             Ok(j) => j,
             Err(e @ JoseError::Malformed(_)) => return Err(Fail::NotMine(Some(e.into()))),
             Err(e) => return Err(Fail::Reject(e.into())),

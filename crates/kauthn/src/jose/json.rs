@@ -510,14 +510,19 @@ impl Parser<'_, '_> {
         else {
             return;
         };
-        let mut words = [key, count].into_iter().chain(members.iter().flat_map(|m| {
+        let (head, body) = dst.split_at_mut(8.min(dst.len()));
+        let mut hdr = [0u8; 8];
+        let (k, c) = hdr.split_at_mut(4);
+        k.copy_from_slice(&key.to_le_bytes());
+        c.copy_from_slice(&count.to_le_bytes());
+        head.copy_from_slice(hdr.get(..head.len()).unwrap_or_default());
+        for (chunk, m) in body.chunks_exact_mut(MEMBER_LEN).zip(members) {
             let flag = if m.escaped { 1 << 31 } else { 0 };
-            [m.hash, m.quote, m.end | flag, m.value]
-        }));
-        for chunk in dst.chunks_exact_mut(4) {
-            if let Some(w) = words.next() {
-                chunk.copy_from_slice(&w.to_le_bytes());
+            let mut e = [0u8; MEMBER_LEN];
+            for (d, w) in e.chunks_exact_mut(4).zip([m.hash, m.quote, m.end | flag, m.value]) {
+                d.copy_from_slice(&w.to_le_bytes());
             }
+            chunk.copy_from_slice(&e);
         }
         self.out_len += len;
     }
@@ -1181,6 +1186,22 @@ impl NumericDate {
     pub fn parse(text: &str) -> Result<NumericDate, JoseError> {
         let err = || JoseError::Claim(ClaimError::NumericDateOutOfRange);
         let b = text.as_bytes();
+        // The common case, a plain non-negative integer of at most 12 digits without a
+        // leading zero (within MAX_NUMERIC_DATE's digits), read directly; everything else
+        // takes the general path below.
+        if (1..=12).contains(&b.len())
+            && b.iter().all(u8::is_ascii_digit)
+            && (b.len() == 1 || b.first() != Some(&b'0'))
+        {
+            let v = b
+                .iter()
+                .fold(0i64, |v, &d| v * 10 + i64::from(d - b'0'));
+            return if v <= MAX_NUMERIC_DATE {
+                Ok(NumericDate(v))
+            } else {
+                Err(err())
+            };
+        }
         let mut i = 0usize;
         let neg = b.first() == Some(&b'-');
         if neg {

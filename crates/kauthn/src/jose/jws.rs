@@ -151,9 +151,6 @@ fn split_compact(token: &[u8]) -> Result<Segments<'_>, JoseError> {
     let header = token.get(..a).ok_or(Malformed::Segments)?;
     let payload = token.get(a + 1..b).ok_or(Malformed::Segments)?;
     let signature = token.get(b + 1..).ok_or(Malformed::Segments)?;
-    if header.is_empty() {
-        return Err(Malformed::Segments.into());
-    }
     Ok((header, payload, signature))
 }
 
@@ -161,6 +158,21 @@ impl<'a> UnverifiedJws<'a> {
     /// Parses a compact JWS: shape, header, and signature bytes (decoded into `scratch`).
     pub fn parse(token: &'a [u8], scratch: &mut Scratch<'a>) -> Result<Self, JoseError> {
         let (h64, payload_b64, s64) = split_compact(token)?;
+        Self::parse_segments(token, h64, payload_b64, s64, scratch)
+    }
+
+    /// [`parse`](Self::parse) for a token already split at its two dots (the issuer pre-check
+    /// splits it first, and a second scan for the dots would find the same ones).
+    pub(crate) fn parse_segments(
+        token: &'a [u8],
+        h64: &'a [u8],
+        payload_b64: &'a [u8],
+        s64: &'a [u8],
+        scratch: &mut Scratch<'a>,
+    ) -> Result<Self, JoseError> {
+        if h64.is_empty() {
+            return Err(Malformed::Segments.into());
+        }
         let header_bytes = base64url::decode(h64, scratch)?;
         let header = JwsHeader::from_json(parse_object(header_bytes, scratch)?)?;
         let signature = base64url::decode(s64, scratch)?;

@@ -95,7 +95,6 @@ pub struct UnverifiedJws<'a> {
     signature: &'a [u8],
 }
 
-/// Splits a compact token into its three segments.
 /// The three segments of a compact JWS: header, payload, signature (still base64url).
 type Segments<'t> = (&'t [u8], &'t [u8], &'t [u8]);
 
@@ -134,6 +133,7 @@ pub(crate) fn find_dots(token: &[u8]) -> (usize, [usize; 2]) {
     (count, found)
 }
 
+/// Splits a compact token into its three segments.
 fn split_compact(token: &[u8]) -> Result<Segments<'_>, JoseError> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(JoseLimit::TokenSize.into());

@@ -38,13 +38,14 @@ struct Doc<'a> {
     // * an escaped string: the offset of its opening quote, u32 LE length, the unescaped bytes;
     // * an object's index: the offset of its `{` with `OBJECT` set, u32 LE member count, then
     //   per member `MEMBER_LEN` bytes: name hash, name quote, name end (with `OBJECT` set when
-    //   the name has escapes), value start, each u32 LE.
+    //   the name has escapes), value start, and for a string value its closing quote (with
+    //   `OBJECT` set when it has escapes; 0 for other values), each u32 LE.
     esc: &'a [u8],
 }
 
 /// Marks an object-index record (text offsets stay below `MAX_JSON_LEN`, far under 2^31).
 const OBJECT: usize = 1 << 31;
-const MEMBER_LEN: usize = 16;
+const MEMBER_LEN: usize = 20;
 
 /// The length of the record at `at`, or `None` past the end or when it is malformed.
 fn record_len(table: &[u8], at: usize) -> Option<(usize, usize)> {
@@ -94,12 +95,13 @@ impl<'a> Doc<'a> {
         }
     }
 
-    /// Where the value of the member named `name` starts, through an object's member index
-    /// `entries`: `Some(None)` when the index says it is absent, `None` when it cannot be read.
+    /// Where the value of the member named `name` starts (and, for a string, its recorded
+    /// end), through an object's member index `entries`: `Some(None)` when the index says it
+    /// is absent, `None` when it cannot be read.
     /// A position rather than a value: the value is built once, by the caller, into its own
     /// result (an enum returned through several frames was copied as a blob, and that copy
     /// stalled on the narrower stores that had just written it).
-    fn indexed_find(&self, entries: &[u8], name: &str) -> Option<Option<usize>> {
+    fn indexed_find(&self, entries: &[u8], name: &str) -> Option<Option<(usize, usize)>> {
         let hash = name_hash(name.as_bytes());
         for e in entries.chunks_exact(MEMBER_LEN) {
             if read_u32(e, 0)? != hash as usize {
@@ -113,7 +115,7 @@ impl<'a> Doc<'a> {
                 self.text.get(quote.checked_add(1)?..end)?
             };
             if found == name {
-                return Some(Some(read_u32(e, 12)?));
+                return Some(Some((read_u32(e, 12)?, read_u32(e, 16)?)));
             }
         }
         Some(None)
@@ -131,6 +133,9 @@ struct NameEntry {
     end: u32,
     escaped: bool,
     value: u32,
+    /// A string value's closing quote, with `OBJECT` set when it has escapes; 0 otherwise.
+    /// A lookup then returns the string without scanning it a second time.
+    value_end: u32,
 }
 
 struct StrTok {
@@ -519,7 +524,8 @@ impl Parser<'_, '_> {
         for (chunk, m) in body.chunks_exact_mut(MEMBER_LEN).zip(members) {
             let flag = if m.escaped { 1 << 31 } else { 0 };
             let mut e = [0u8; MEMBER_LEN];
-            for (d, w) in e.chunks_exact_mut(4).zip([m.hash, m.quote, m.end | flag, m.value]) {
+            let words = [m.hash, m.quote, m.end | flag, m.value, m.value_end];
+            for (d, w) in e.chunks_exact_mut(4).zip(words) {
                 d.copy_from_slice(&w.to_le_bytes());
             }
             chunk.copy_from_slice(&e);
@@ -546,17 +552,28 @@ impl Parser<'_, '_> {
             self.ws();
             self.expect(b':')?;
             self.ws();
+            let value = u32::try_from(self.pos).map_err(|_| JoseLimit::JsonSize)?;
+            // A nested object's members are pushed and popped while its value is read, so
+            // this member is pushed after its value.
+            let mut value_end = 0;
+            if self.peek() == Some(b'"') {
+                let v = self.string(false)?;
+                let flag = if v.escaped { OBJECT } else { 0 };
+                value_end = u32::try_from(v.end | flag).map_err(|_| JoseLimit::JsonSize)?;
+            } else {
+                self.value(depth)?;
+            }
             let entry = NameEntry {
                 hash: tok.hash,
                 quote: u32::try_from(tok.quote).map_err(|_| JoseLimit::JsonSize)?,
                 end: u32::try_from(tok.end).map_err(|_| JoseLimit::JsonSize)?,
                 escaped: tok.escaped,
-                value: u32::try_from(self.pos).map_err(|_| JoseLimit::JsonSize)?,
+                value,
+                value_end,
             };
             self.names
                 .push(entry)
                 .map_err(|_| JoseLimit::JsonMembers)?;
-            self.value(depth)?;
             self.ws();
             match self.bump()? {
                 b',' => continue,
@@ -1061,7 +1078,15 @@ impl<'a> JsonObject<'a> {
     /// The member named exactly `name` (after unescaping), if present.
     pub fn get(&self, name: &str) -> Option<JsonValue<'a>> {
         match self.index.and_then(|idx| self.doc.indexed_find(idx, name)) {
-            Some(Some(pos)) => Reader { doc: self.doc, pos }.value_shallow(),
+            Some(Some((quote, end))) if end != 0 => {
+                let s = if end & OBJECT != 0 {
+                    self.doc.unescaped(quote)
+                } else {
+                    self.doc.text.get(quote.checked_add(1)?..end)
+                };
+                s.map(JsonValue::String)
+            }
+            Some(Some((pos, _))) => Reader { doc: self.doc, pos }.value_shallow(),
             Some(None) => None,
             None => self.members().find(|(n, _)| *n == name).map(|(_, v)| v),
         }

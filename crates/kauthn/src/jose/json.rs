@@ -101,6 +101,32 @@ impl<'a> Doc<'a> {
     /// A position rather than a value: the value is built once, by the caller, into its own
     /// result (an enum returned through several frames was copied as a blob, and that copy
     /// stalled on the narrower stores that had just written it).
+    /// The (unescaped) name of the member whose index entry is `e`.
+    fn member_name(&self, e: &[u8]) -> Option<&'a str> {
+        let quote = read_u32(e, 4)?;
+        let end = read_u32(e, 8)?;
+        if end & OBJECT != 0 {
+            self.unescaped(quote)
+        } else {
+            self.text.get(quote.checked_add(1)?..end)
+        }
+    }
+
+    /// The value starting at `pos`, whose index entry recorded `end` (a string's closing
+    /// quote, flagged when escaped, or 0): a string is taken as recorded, anything else is
+    /// read at `pos` without walking past it.
+    fn member_value(&self, pos: usize, end: usize) -> Option<JsonValue<'a>> {
+        if end == 0 {
+            return Reader { doc: *self, pos }.value_shallow();
+        }
+        let s = if end & OBJECT != 0 {
+            self.unescaped(pos)
+        } else {
+            self.text.get(pos.checked_add(1)?..end)
+        };
+        s.map(JsonValue::String)
+    }
+
     fn indexed_find(&self, entries: &[u8], name: &str) -> Option<Option<(usize, usize)>> {
         let hash = name_hash(name.as_bytes());
         for e in entries.chunks_exact(MEMBER_LEN) {
@@ -457,35 +483,56 @@ impl Parser<'_, '_> {
         Ok(())
     }
 
-    fn value(&mut self, depth: usize) -> Result<(), JoseError> {
-        self.ws();
+    /// Skips whitespace and returns the next byte without consuming it; the end of the
+    /// text is a syntax error. Tokens usually follow each other without whitespace, so that
+    /// case is one bounds check and one compare.
+    #[inline(always)]
+    fn token(&mut self) -> Result<u8, JoseError> {
         match self.peek() {
-            Some(b'{') => self.object(depth + 1),
-            Some(b'[') => self.array(depth + 1),
-            Some(b'"') => self.string(false).map(|_| ()),
-            Some(b't') => self.lit(b"true"),
-            Some(b'f') => self.lit(b"false"),
-            Some(b'n') => self.lit(b"null"),
-            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(b) if b > b' ' => Ok(b),
+            _ => {
+                self.ws();
+                self.peek().ok_or_else(syntax)
+            }
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<(), JoseError> {
+        let b = self.token()?;
+        self.value_at(b, depth)
+    }
+
+    /// The value whose first byte, `b`, is at `pos`.
+    fn value_at(&mut self, b: u8, depth: usize) -> Result<(), JoseError> {
+        match b {
+            b'{' => self.object(depth + 1),
+            b'[' => self.array(depth + 1),
+            b'"' => self.string(false).map(|_| ()),
+            b't' => self.lit(b"true"),
+            b'f' => self.lit(b"false"),
+            b'n' => self.lit(b"null"),
+            b'-' | b'0'..=b'9' => self.number(),
             _ => Err(syntax()),
         }
     }
 
+    /// The array whose `[` is at `pos`.
     fn array(&mut self, depth: usize) -> Result<(), JoseError> {
         if depth > MAX_JSON_DEPTH {
             return Err(JoseLimit::JsonDepth.into());
         }
-        self.expect(b'[')?;
-        self.ws();
-        if self.peek() == Some(b']') {
+        self.pos += 1;
+        let mut b = self.token()?;
+        if b == b']' {
             self.pos += 1;
             return Ok(());
         }
         loop {
-            self.value(depth)?;
-            self.ws();
-            match self.bump()? {
-                b',' => continue,
+            self.value_at(b, depth)?;
+            let sep = self.token()?;
+            self.pos += 1;
+            match sep {
+                b',' => b = self.token()?,
                 b']' => return Ok(()),
                 _ => return Err(syntax()),
             }
@@ -533,35 +580,40 @@ impl Parser<'_, '_> {
         self.out_len += len;
     }
 
+    /// The object whose `{` is at `pos`.
     fn object(&mut self, depth: usize) -> Result<(), JoseError> {
         if depth > MAX_JSON_DEPTH {
             return Err(JoseLimit::JsonDepth.into());
         }
         let start = self.pos;
-        self.expect(b'{')?;
+        self.pos += 1;
         let mark = self.names.len();
-        self.ws();
-        if self.peek() == Some(b'}') {
+        let mut b = self.token()?;
+        if b == b'}' {
             self.pos += 1;
             return Ok(());
         }
         loop {
-            self.ws();
+            if b != b'"' {
+                return Err(syntax());
+            }
             let tok = self.string(true)?;
             self.check_duplicate(mark, &tok)?;
-            self.ws();
-            self.expect(b':')?;
-            self.ws();
+            if self.token()? != b':' {
+                return Err(syntax());
+            }
+            self.pos += 1;
+            let first = self.token()?;
             let value = u32::try_from(self.pos).map_err(|_| JoseLimit::JsonSize)?;
             // A nested object's members are pushed and popped while its value is read, so
             // this member is pushed after its value.
             let mut value_end = 0;
-            if self.peek() == Some(b'"') {
+            if first == b'"' {
                 let v = self.string(false)?;
                 let flag = if v.escaped { OBJECT } else { 0 };
                 value_end = u32::try_from(v.end | flag).map_err(|_| JoseLimit::JsonSize)?;
             } else {
-                self.value(depth)?;
+                self.value_at(first, depth)?;
             }
             let entry = NameEntry {
                 hash: tok.hash,
@@ -574,9 +626,10 @@ impl Parser<'_, '_> {
             self.names
                 .push(entry)
                 .map_err(|_| JoseLimit::JsonMembers)?;
-            self.ws();
-            match self.bump()? {
-                b',' => continue,
+            let sep = self.token()?;
+            self.pos += 1;
+            match sep {
+                b',' => b = self.token()?,
                 b'}' => break,
                 _ => return Err(syntax()),
             }
@@ -944,10 +997,21 @@ impl fmt::Debug for JsonArray<'_> {
 pub struct Members<'a> {
     r: Reader<'a>,
     done: bool,
+    /// The object's member index, when it has one: then the members are read from it
+    /// rather than by walking the text.
+    entries: Option<core::slice::ChunksExact<'a, u8>>,
 }
 
 impl<'a> Members<'a> {
     fn step(&mut self) -> Option<(&'a str, JsonValue<'a>)> {
+        if let Some(entries) = &mut self.entries {
+            let e = entries.next()?;
+            let doc = self.r.doc;
+            return Some((
+                doc.member_name(e)?,
+                doc.member_value(read_u32(e, 12)?, read_u32(e, 16)?)?,
+            ));
+        }
         self.r.ws();
         match self.r.peek()? {
             b'}' => return None,
@@ -1057,6 +1121,7 @@ impl<'a> JsonObject<'a> {
                 pos: self.start,
             },
             done: false,
+            entries: self.index.map(|e| e.chunks_exact(MEMBER_LEN)),
         }
     }
 
@@ -1078,15 +1143,7 @@ impl<'a> JsonObject<'a> {
     /// The member named exactly `name` (after unescaping), if present.
     pub fn get(&self, name: &str) -> Option<JsonValue<'a>> {
         match self.index.and_then(|idx| self.doc.indexed_find(idx, name)) {
-            Some(Some((quote, end))) if end != 0 => {
-                let s = if end & OBJECT != 0 {
-                    self.doc.unescaped(quote)
-                } else {
-                    self.doc.text.get(quote.checked_add(1)?..end)
-                };
-                s.map(JsonValue::String)
-            }
-            Some(Some((pos, _))) => Reader { doc: self.doc, pos }.value_shallow(),
+            Some(Some((pos, end))) => self.doc.member_value(pos, end),
             Some(None) => None,
             None => self.members().find(|(n, _)| *n == name).map(|(_, v)| v),
         }
@@ -1403,6 +1460,8 @@ mod tests {
                 prefix: &str,
                 out: &mut std::vec::Vec<std::string::String>,
             ) {
+                // Without its index, `members` walks the text.
+                let o = JsonObject { index: None, ..*o };
                 for n in ["iss", "sub", "aud", "k", "pod", "name", "uid", "x", "nbf"] {
                     let v = o.members().find(|(m, _)| *m == n).map(|(_, v)| v);
                     out.push(std::format!("{prefix}{n}={v:?}"));
@@ -1421,6 +1480,33 @@ mod tests {
                 .iter()
                 .any(|l| l == "k.pod.name=Some(String(\"p1\"))")
         );
+        // Every member of every object, in order, through `members` (which reads an index
+        // when there is one) against the text walk.
+        fn all_members(o: &JsonObject<'_>) -> std::vec::Vec<std::string::String> {
+            let mut out = std::vec::Vec::new();
+            for (n, v) in o.members() {
+                out.push(std::format!("{n}={v:?}"));
+                if let JsonValue::Object(inner) = v {
+                    out.extend(all_members(&inner).into_iter().map(|l| std::format!("{n}.{l}")));
+                }
+            }
+            out
+        }
+        fn all_members_unindexed(o: &JsonObject<'_>) -> std::vec::Vec<std::string::String> {
+            let o = JsonObject { index: None, ..*o };
+            let mut out = std::vec::Vec::new();
+            for (n, v) in o.members() {
+                out.push(std::format!("{n}={v:?}"));
+                if let JsonValue::Object(inner) = v {
+                    let inner = all_members_unindexed(&inner);
+                    out.extend(inner.into_iter().map(|l| std::format!("{n}.{l}")));
+                }
+            }
+            out
+        }
+        let all_members_walked = all_members_unindexed(&o);
+        assert_eq!(all_members(&o), all_members_walked);
+        assert_eq!(all_members_walked.len(), 11, "{all_members_walked:?}");
         let mut unindexed = 0;
         for size in 0..1024 {
             let mut buf = std::vec![0u8; size];
@@ -1432,6 +1518,7 @@ mod tests {
                 unindexed += 1;
             }
             assert_eq!(lookups(&o), walked, "arena of {size} bytes");
+            assert_eq!(all_members(&o), all_members_walked, "arena of {size} bytes");
         }
         assert!(unindexed > 0, "no arena size left the top object unindexed");
     }

@@ -36,8 +36,9 @@ pub struct JwsHeader<'a> {
     pub json: JsonObject<'a>,
 }
 
-fn header_str<'a>(h: &JsonObject<'a>, name: &str) -> Result<Option<&'a str>, JoseError> {
-    match h.get(name) {
+/// A header member that must be a string when present.
+fn header_str(v: Option<JsonValue<'_>>) -> Result<Option<&str>, JoseError> {
+    match v {
         None => Ok(None),
         Some(JsonValue::String(s)) => Ok(Some(s)),
         Some(_) => Err(Malformed::HeaderMember.into()),
@@ -47,29 +48,46 @@ fn header_str<'a>(h: &JsonObject<'a>, name: &str) -> Result<Option<&'a str>, Jos
 impl<'a> JwsHeader<'a> {
     /// Interprets a decoded header object.
     pub fn from_json(json: JsonObject<'a>) -> Result<Self, JoseError> {
+        // One pass over the members (a header has two or three; names are unique), then the
+        // checks in their order.
+        let (mut alg, mut kid, mut typ, mut cty) = (None, None, None, None);
+        let (mut enc, mut crit, mut b64, mut zip) = (false, false, false, false);
+        for (name, value) in json.members() {
+            match name {
+                "alg" => alg = Some(value),
+                "kid" => kid = Some(value),
+                "typ" => typ = Some(value),
+                "cty" => cty = Some(value),
+                "enc" => enc = true,
+                "crit" => crit = true,
+                "b64" => b64 = true,
+                "zip" => zip = true,
+                _ => {}
+            }
+        }
         // Checked before `alg` is interpreted: a JWE header has an `alg` too (key management).
-        if json.contains("enc") {
+        if enc {
             return Err(Unsupported::Jwe.into());
         }
-        let alg = header_str(&json, "alg")?.ok_or(Malformed::MissingAlg)?;
+        let alg = header_str(alg)?.ok_or(Malformed::MissingAlg)?;
         let alg = Algorithm::from_name(alg)?;
         // RFC 7515 §4.1.11: a recipient that does not understand a critical extension must
         // reject; kauthn understands none, so any `crit` (even an empty or malformed one).
-        if json.contains("crit") {
+        if crit {
             return Err(Unsupported::Critical.into());
         }
-        if json.contains("b64") {
+        if b64 {
             return Err(Unsupported::UnencodedPayload.into());
         }
-        if json.contains("zip") {
+        if zip {
             return Err(Unsupported::Compression.into());
         }
-        let kid = header_str(&json, "kid")?;
+        let kid = header_str(kid)?;
         if kid.is_some_and(|k| k.len() > MAX_KID_LEN) {
             return Err(JoseLimit::KidLength.into());
         }
-        let typ = header_str(&json, "typ")?;
-        let cty = header_str(&json, "cty")?;
+        let typ = header_str(typ)?;
+        let cty = header_str(cty)?;
         if cty.is_some_and(|c| c.eq_ignore_ascii_case("JWT")) {
             return Err(Unsupported::NestedJwt.into());
         }

@@ -140,7 +140,7 @@ impl<'a> Doc<'a> {
             } else {
                 self.text.get(quote.checked_add(1)?..end)?
             };
-            if found == name {
+            if same_name(found.as_bytes(), name.as_bytes()) {
                 return Some(Some((read_u32(e, 12)?, read_u32(e, 16)?)));
             }
         }
@@ -207,6 +207,36 @@ fn name_hash(bytes: &[u8]) -> u32 {
         h = mix(h, byte(0) | (byte(n / 2) << 8) | (byte(n - 1) << 16));
     }
     (h >> 32) as u32
+}
+
+/// Byte equality of two member names, inline for names of up to 16 bytes (claim names are
+/// short, and a call to `memcmp` per candidate was a visible share of a lookup).
+fn same_name(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n > 16 {
+        return a == b;
+    }
+    // Overlapping reads cover every byte: the first and last 8 (or 4) bytes of each.
+    let word = |s: &[u8], at: usize| {
+        s.get(at..at.wrapping_add(8))
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map_or(0, u64::from_le_bytes)
+    };
+    let half = |s: &[u8], at: usize| {
+        s.get(at..at.wrapping_add(4))
+            .and_then(|w| <[u8; 4]>::try_from(w).ok())
+            .map_or(0, |w| u64::from(u32::from_le_bytes(w)))
+    };
+    if n >= 8 {
+        word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8)
+    } else if n >= 4 {
+        half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4)
+    } else {
+        a.iter().zip(b).all(|(x, y)| x == y)
+    }
 }
 
 /// The length of the leading run of bytes that need no attention inside a string: the index
@@ -1384,6 +1414,20 @@ impl NumericDate {
 mod tests {
     extern crate std;
     use super::*;
+
+    #[test]
+    fn same_name_compares_every_byte() {
+        for len in 0..=40usize {
+            let name: std::vec::Vec<u8> = (b'a'..=b'z').cycle().take(len).collect();
+            assert!(same_name(&name, &name.clone()));
+            assert!(!same_name(&name, &name[..len.saturating_sub(1)]) || len == 0);
+            for i in 0..len {
+                let mut other = name.clone();
+                other[i] ^= 0x20;
+                assert!(!same_name(&name, &other), "length {len}, byte {i}");
+            }
+        }
+    }
 
     #[test]
     fn name_hash_reads_every_byte_of_a_name() {

@@ -174,6 +174,7 @@ struct StrTok {
 /// The hash of a member name, for duplicate detection and lookups (equal hashes are then
 /// compared byte for byte). Eight bytes per multiply: claim names are short, and a byte-wise
 /// hash such as FNV-1a is a chain of dependent multiplies, one per byte.
+#[inline(always)]
 fn name_hash(bytes: &[u8]) -> u32 {
     const K: u64 = 0x9e37_79b9_7f4a_7c15;
     let mix = |h: u64, w: u64| (h.rotate_left(23) ^ w).wrapping_mul(K);
@@ -429,6 +430,7 @@ impl Parser<'_, '_> {
     /// Validates a string (unescaping it into the table when it has escapes). Only member
     /// names need the hash used for duplicate detection: hashing every value cost about a
     /// microsecond per service-account token (a serial multiply per byte).
+    #[inline(always)]
     fn string(&mut self, name: bool) -> Result<StrTok, JoseError> {
         let quote = self.pos;
         self.expect(b'"')?;

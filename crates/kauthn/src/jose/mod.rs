@@ -68,7 +68,7 @@ pub const MAX_JSON_LEN: usize = 1024 * 1024;
 pub const MAX_JSON_DEPTH: usize = 32;
 
 /// Most members of the objects open at one time (an object plus the objects enclosing it).
-/// Duplicate detection keeps one 16-byte entry per open member on the stack; real claim sets
+/// Duplicate detection keeps one 24-byte entry per open member on the stack; real claim sets
 /// have a few dozen members.
 pub const MAX_JSON_MEMBERS: usize = 256;
 

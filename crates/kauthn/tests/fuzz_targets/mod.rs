@@ -171,6 +171,55 @@ pub fn jws(data: &[u8]) {
     for segment in data.split(|&c| c == b'.') {
         base64url_agrees_with_base64ct(segment);
     }
+    json_agrees_with_serde_json(data);
+}
+
+/// kauthn's JSON reader (`jose/json.rs`) against serde_json, on the input read as a JSON
+/// document: what kauthn accepts, serde_json must accept with the same members and values,
+/// and every member must be found by name as the member walk gives it. kauthn rejects more
+/// (duplicate names, `\u0000`, nesting past 32), so the converse is not asserted.
+fn json_agrees_with_serde_json(text: &[u8]) {
+    use kauthn::jose::JsonValue;
+    use serde_json::Value;
+    fn to_value(v: JsonValue<'_>) -> Value {
+        match v {
+            JsonValue::Null => Value::Null,
+            JsonValue::Bool(b) => Value::Bool(b),
+            JsonValue::Number(n) => serde_json::from_str(n.as_str())
+                .unwrap_or_else(|e| Value::String(format!("number {:?}: {e}", n.as_str()))),
+            JsonValue::String(s) => Value::String(s.to_owned()),
+            JsonValue::Array(a) => Value::Array(a.iter().map(to_value).collect()),
+            JsonValue::Object(o) => {
+                let mut map = serde_json::Map::new();
+                for (name, value) in o.members() {
+                    let found = o.get(name).map(to_value);
+                    let value = to_value(value);
+                    assert_eq!(found.as_ref(), Some(&value), "lookup of {name:?}");
+                    map.insert(name.to_owned(), value);
+                }
+                Value::Object(map)
+            }
+        }
+    }
+    let mut buf = vec![0u8; 2 * text.len() + 4096];
+    let mut s = Scratch::new(&mut buf);
+    let Ok(ours) = kauthn::jose::parse_object(text, &mut s) else {
+        return;
+    };
+    let ours = to_value(JsonValue::Object(ours));
+    match serde_json::from_slice::<Value>(text) {
+        Ok(theirs) => {
+            // serde_json reads numbers into f64, i64 or u64 and refuses those out of f64's
+            // range, which kauthn keeps as text; compare such documents without numbers.
+            if !format!("{ours}").contains("\"number ") {
+                assert_eq!(ours, theirs, "JSON readers disagree on {text:?}");
+            }
+        }
+        Err(e) => assert!(
+            e.to_string().contains("number out of range"),
+            "kauthn accepted JSON that serde_json rejects ({e}): {text:?}"
+        ),
+    }
 }
 
 /// kauthn decodes whole blocks itself and leaves the rest to base64ct (`jose/base64url.rs`):

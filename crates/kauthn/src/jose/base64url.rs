@@ -41,12 +41,13 @@ const BLOCK: usize = 32;
 /// Bytes one block decodes to.
 const BLOCK_OUT: usize = BLOCK / 4 * 3;
 
-/// The 6-bit value of a base64url character, or a byte with bit 7 set for any other byte,
-/// with no branch on `c` and no lookup indexed by it: each range contributes its offset under
-/// an all-ones mask when `c` is inside it and nothing otherwise. Written on bytes, so that a
-/// loop over a block can be vectorized.
+/// The 6-bit value of a base64url character (in the low six bits; for a character outside
+/// the alphabet the value is garbage) and 0xff when `c` is in the alphabet, else 0, with no
+/// branch on `c` and no lookup indexed by it: each range contributes its offset under an
+/// all-ones mask when `c` is inside it and nothing otherwise. Written on bytes, so that a loop
+/// over a block can be vectorized.
 #[inline(always)]
-fn value_ct(c: u8) -> u8 {
+fn value_ct(c: u8) -> (u8, u8) {
     // 0xff when lo <= c < lo + n, else 0 (an unsigned compare of the distance from lo).
     let inside = |lo: u8, n: u8| 0u8.wrapping_sub(u8::from(c.wrapping_sub(lo) < n));
     let (upper, lower, digit) = (inside(b'A', 26), inside(b'a', 26), inside(b'0', 10));
@@ -57,19 +58,20 @@ fn value_ct(c: u8) -> u8 {
         | (digit & 52u8.wrapping_sub(b'0'))
         | (dash & 62u8.wrapping_sub(b'-'))
         | (underscore & 63u8.wrapping_sub(b'_'));
-    let valid = upper | lower | digit | dash | underscore;
-    (c.wrapping_add(offset) & valid) | (!valid & 0x80)
+    (c.wrapping_add(offset), upper | lower | digit | dash | underscore)
 }
 
-/// Decodes one block into `dst` and ORs its values into `bad`, whose bit 7 ends up set in
-/// some lane when any character is outside the alphabet (one reduction per text, not per
-/// block).
+/// Decodes one block into `dst` and ANDs its characters' membership of the alphabet into
+/// `valid`, whose lanes all stay 0xff while every character is in it (one reduction per
+/// text, not per block). A block with a character outside decodes to garbage, which the
+/// caller discards.
 #[inline(always)]
-fn decode_block(src: &[u8; BLOCK], dst: &mut [u8; BLOCK_OUT], bad: &mut [u8; BLOCK]) {
+fn decode_block(src: &[u8; BLOCK], dst: &mut [u8; BLOCK_OUT], valid: &mut [u8; BLOCK]) {
     let mut v = [0u8; BLOCK];
-    for ((v, &c), bad) in v.iter_mut().zip(src).zip(bad.iter_mut()) {
-        *v = value_ct(c);
-        *bad |= *v;
+    for ((v, &c), ok) in v.iter_mut().zip(src).zip(valid.iter_mut()) {
+        let (value, in_alphabet) = value_ct(c);
+        *v = value;
+        *ok &= in_alphabet;
     }
     // Eight 6-bit values per word, packed in two steps within the word (pairs into 12-bit
     // lanes, then into 24-bit lanes); one byte swap then puts both groups' bytes in order.
@@ -104,12 +106,12 @@ pub(crate) fn decode_into<'o>(src: &[u8], dst: &'o mut [u8]) -> Result<&'o [u8],
     if dst.len() != len {
         return Err(Malformed::Base64.into());
     }
-    let mut bad = [0u8; BLOCK];
+    let mut valid = [0xffu8; BLOCK];
     let mut src_blocks = src.chunks_exact(BLOCK);
     let mut dst_blocks = dst.chunks_exact_mut(BLOCK_OUT);
     for (s, d) in src_blocks.by_ref().zip(dst_blocks.by_ref()) {
         if let (Ok(s), Ok(d)) = (<&[u8; BLOCK]>::try_from(s), <&mut [u8; BLOCK_OUT]>::try_from(d)) {
-            decode_block(s, d, &mut bad);
+            decode_block(s, d, &mut valid);
         }
     }
     let tail_src = src_blocks.remainder();
@@ -120,7 +122,7 @@ pub(crate) fn decode_into<'o>(src: &[u8], dst: &'o mut [u8]) -> Result<&'o [u8],
             p.copy_from_slice(tail_src);
         }
         let mut out = [0u8; BLOCK_OUT];
-        decode_block(&padded, &mut out, &mut bad);
+        decode_block(&padded, &mut out, &mut valid);
         if let Some(o) = out.get(..tail_dst.len()) {
             tail_dst.copy_from_slice(o);
         }
@@ -133,12 +135,12 @@ pub(crate) fn decode_into<'o>(src: &[u8], dst: &'o mut [u8]) -> Result<&'o [u8],
         3 => 0x03,
         _ => 0,
     };
-    let last = src.last().map_or(0, |&c| value_ct(c));
-    let mut any = last & unused;
-    for b in bad {
-        any |= b & 0x80;
+    let last = src.last().map_or(0, |&c| value_ct(c).0);
+    let mut all = !(last & unused);
+    for v in valid {
+        all &= v;
     }
-    if any == 0 {
+    if all == 0xff {
         Ok(dst)
     } else {
         Err(Malformed::Base64.into())

@@ -222,8 +222,8 @@ fn json_agrees_with_serde_json(text: &[u8]) {
     }
 }
 
-/// kauthn decodes whole blocks itself and leaves the rest to base64ct (`jose/base64url.rs`):
-/// on every input it must accept exactly what base64ct alone accepts, with the same bytes.
+/// kauthn decodes base64url itself (`jose/base64url.rs`), with base64ct as the reference: on
+/// every input it must accept exactly what base64ct accepts, with the same bytes.
 fn base64url_agrees_with_base64ct(text: &[u8]) {
     use base64ct::Encoding as _;
     let mut buf = vec![0u8; text.len() + 8];

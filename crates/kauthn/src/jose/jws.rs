@@ -129,17 +129,34 @@ pub(crate) fn find_dots(token: &[u8]) -> (usize, [usize; 2]) {
         }
         count += 1;
     };
-    let chunks = token.chunks_exact(8);
-    let tail = chunks.remainder();
+    let word = |w: &[u8]| <[u8; 8]>::try_from(w).map_or(0, u64::from_le_bytes) ^ DOTS;
+    // The high bit of each byte that is zero in `w` (a `.`), exactly: no carry crosses a byte
+    // because (x & 0x7f) + 0x7f <= 0xfe.
+    let zeros = |w: u64| !(((w & LOW7) + LOW7) | w | LOW7);
+    // Sixteen bytes per step: dots are rare, so most steps find none in either word.
+    let pairs = token.chunks_exact(16);
+    let rest = pairs.remainder();
     let mut base = 0usize;
+    for pair in pairs {
+        let (lo, hi) = pair.split_at(8);
+        let (zlo, zhi) = (zeros(word(lo)), zeros(word(hi)));
+        if zlo | zhi != 0 {
+            for (mut z, at) in [(zlo, base), (zhi, base + 8)] {
+                while z != 0 {
+                    record(at + (z.trailing_zeros() / 8) as usize);
+                    z &= z - 1;
+                }
+            }
+        }
+        base += 16;
+    }
+    let chunks = rest.chunks_exact(8);
+    let tail = chunks.remainder();
     for chunk in chunks {
-        let word = <[u8; 8]>::try_from(chunk).map_or(0, u64::from_le_bytes) ^ DOTS;
-        // The high bit of each byte that is zero in `word` (a `.` in the chunk), exactly: no
-        // carry crosses a byte because (x & 0x7f) + 0x7f <= 0xfe.
-        let mut zeros = !(((word & LOW7) + LOW7) | word | LOW7);
-        while zeros != 0 {
-            record(base + (zeros.trailing_zeros() / 8) as usize);
-            zeros &= zeros - 1;
+        let mut z = zeros(word(chunk));
+        while z != 0 {
+            record(base + (z.trailing_zeros() / 8) as usize);
+            z &= z - 1;
         }
         base += 8;
     }

@@ -798,8 +798,9 @@ where
         fill_user(&info, scratch, out).map_err(r)?;
         // Valid while now - 60 <= exp: the first invalid second is exp + 61.
         if self.mode == Mode::Bound {
-            out.expires_at =
-                public.exp.map(|e| UnixTime::from_secs(e.as_secs().saturating_add(LEEWAY_SECS + 1)));
+            out.expires_at = public
+                .exp
+                .map(|e| UnixTime::from_secs(e.as_secs().saturating_add(LEEWAY_SECS + 1)));
         }
         Ok(())
     }

@@ -58,7 +58,10 @@ fn value_ct(c: u8) -> (u8, u8) {
         | (digit & 52u8.wrapping_sub(b'0'))
         | (dash & 62u8.wrapping_sub(b'-'))
         | (underscore & 63u8.wrapping_sub(b'_'));
-    (c.wrapping_add(offset), upper | lower | digit | dash | underscore)
+    (
+        c.wrapping_add(offset),
+        upper | lower | digit | dash | underscore,
+    )
 }
 
 /// Decodes one block into `dst` and ANDs its characters' membership of the alphabet into
@@ -110,7 +113,10 @@ pub(crate) fn decode_into<'o>(src: &[u8], dst: &'o mut [u8]) -> Result<&'o [u8],
     let mut src_blocks = src.chunks_exact(BLOCK);
     let mut dst_blocks = dst.chunks_exact_mut(BLOCK_OUT);
     for (s, d) in src_blocks.by_ref().zip(dst_blocks.by_ref()) {
-        if let (Ok(s), Ok(d)) = (<&[u8; BLOCK]>::try_from(s), <&mut [u8; BLOCK_OUT]>::try_from(d)) {
+        if let (Ok(s), Ok(d)) = (
+            <&[u8; BLOCK]>::try_from(s),
+            <&mut [u8; BLOCK_OUT]>::try_from(d),
+        ) {
             decode_block(s, d, &mut valid);
         }
     }

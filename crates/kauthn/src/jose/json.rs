@@ -13,10 +13,11 @@
 //! without needing the arena again.
 //!
 //! The same table also gets, for each object, its members' name hashes, name positions and
-//! value positions, recorded during validation. A lookup by name then compares a few hashes
-//! instead of re-walking the object (and skipping every nested value before the wanted one),
-//! which is what a claims reader does a dozen times per token. When the arena has no room
-//! for an object's index, that object is simply looked up by walking it, as before.
+//! value positions (and where each string value ends), recorded during validation. A lookup
+//! by name then compares a few hashes instead of re-walking the object (and skipping every
+//! nested value before the wanted one), which is what a claims reader does a dozen times per
+//! token; `members()` reads the same index. When the arena has no room for an object's
+//! index, that object is looked up and iterated by walking its text.
 //!
 //! Member names are matched exactly. Go's `encoding/json`, which kube-apiserver uses for its
 //! unverified issuer pre-check (spec §7.2, §8.4), matches struct fields case-insensitively and
@@ -95,12 +96,6 @@ impl<'a> Doc<'a> {
         }
     }
 
-    /// Where the value of the member named `name` starts (and, for a string, its recorded
-    /// end), through an object's member index `entries`: `Some(None)` when the index says it
-    /// is absent, `None` when it cannot be read.
-    /// A position rather than a value: the value is built once, by the caller, into its own
-    /// result (an enum returned through several frames was copied as a blob, and that copy
-    /// stalled on the narrower stores that had just written it).
     /// The (unescaped) name of the member whose index entry is `e`.
     fn member_name(&self, e: &[u8]) -> Option<&'a str> {
         let quote = read_u32(e, 4)?;
@@ -127,6 +122,13 @@ impl<'a> Doc<'a> {
         s.map(JsonValue::String)
     }
 
+    /// Where the value of the member named `name` starts (and, for a string, its recorded
+    /// end), through an object's member index `entries`: `Some(None)` when the index says it
+    /// is absent, `None` when it cannot be read.
+    ///
+    /// A position rather than a value: the value is built once, by the caller, into its own
+    /// result (an enum returned through several frames was copied as a blob, and that copy
+    /// stalled on the narrower stores that had just written it).
     fn indexed_find(&self, entries: &[u8], name: &str) -> Option<Option<(usize, usize)>> {
         let hash = name_hash(name.as_bytes());
         for e in entries.chunks_exact(MEMBER_LEN) {
@@ -655,9 +657,7 @@ impl Parser<'_, '_> {
                 value,
                 value_end,
             };
-            self.names
-                .push(entry)
-                .map_err(|_| JoseLimit::JsonMembers)?;
+            self.names.push(entry).map_err(|_| JoseLimit::JsonMembers)?;
             let sep = self.token()?;
             self.pos += 1;
             match sep {
@@ -1307,9 +1307,7 @@ impl NumericDate {
             && b.iter().all(u8::is_ascii_digit)
             && (b.len() == 1 || b.first() != Some(&b'0'))
         {
-            let v = b
-                .iter()
-                .fold(0i64, |v, &d| v * 10 + i64::from(d - b'0'));
+            let v = b.iter().fold(0i64, |v, &d| v * 10 + i64::from(d - b'0'));
             return if v <= MAX_NUMERIC_DATE {
                 Ok(NumericDate(v))
             } else {
@@ -1439,7 +1437,11 @@ mod tests {
             for i in 0..len {
                 let mut other = name.clone();
                 other[i] ^= 0x01;
-                assert_ne!(name_hash(&name), name_hash(&other), "length {len}, byte {i}");
+                assert_ne!(
+                    name_hash(&name),
+                    name_hash(&other),
+                    "length {len}, byte {i}"
+                );
             }
         }
         assert_ne!(name_hash(b""), name_hash(b"\0"));
@@ -1533,7 +1535,11 @@ mod tests {
             for (n, v) in o.members() {
                 out.push(std::format!("{n}={v:?}"));
                 if let JsonValue::Object(inner) = v {
-                    out.extend(all_members(&inner).into_iter().map(|l| std::format!("{n}.{l}")));
+                    out.extend(
+                        all_members(&inner)
+                            .into_iter()
+                            .map(|l| std::format!("{n}.{l}")),
+                    );
                 }
             }
             out

@@ -173,6 +173,22 @@ struct StrTok {
     hash: u32,
 }
 
+/// The eight bytes of `s` at `at` as a little-endian word (0 past the end).
+#[inline(always)]
+fn word_at(s: &[u8], at: usize) -> u64 {
+    s.get(at..at.wrapping_add(8))
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+        .map_or(0, u64::from_le_bytes)
+}
+
+/// The four bytes of `s` at `at` as a little-endian word (0 past the end).
+#[inline(always)]
+fn half_at(s: &[u8], at: usize) -> u64 {
+    s.get(at..at.wrapping_add(4))
+        .and_then(|w| <[u8; 4]>::try_from(w).ok())
+        .map_or(0, |w| u64::from(u32::from_le_bytes(w)))
+}
+
 /// The hash of a member name, for duplicate detection and lookups (equal hashes are then
 /// compared byte for byte). Eight bytes per multiply: claim names are short, and a byte-wise
 /// hash such as FNV-1a is a chain of dependent multiplies, one per byte.
@@ -180,18 +196,7 @@ struct StrTok {
 fn name_hash(bytes: &[u8]) -> u32 {
     const K: u64 = 0x9e37_79b9_7f4a_7c15;
     let mix = |h: u64, w: u64| (h.rotate_left(23) ^ w).wrapping_mul(K);
-    let word = |at: usize| {
-        bytes
-            .get(at..at.wrapping_add(8))
-            .and_then(|w| <[u8; 8]>::try_from(w).ok())
-            .map_or(0, u64::from_le_bytes)
-    };
-    let half = |at: usize| {
-        bytes
-            .get(at..at.wrapping_add(4))
-            .and_then(|w| <[u8; 4]>::try_from(w).ok())
-            .map_or(0, |w| u64::from(u32::from_le_bytes(w)))
-    };
+    let (word, half) = (|at| word_at(bytes, at), |at| half_at(bytes, at));
     let byte = |at: usize| bytes.get(at).map_or(0, |&b| u64::from(b));
     let n = bytes.len();
     let mut h = (n as u64).wrapping_mul(K);
@@ -223,20 +228,10 @@ fn same_name(a: &[u8], b: &[u8]) -> bool {
         return a == b;
     }
     // Overlapping reads cover every byte: the first and last 8 (or 4) bytes of each.
-    let word = |s: &[u8], at: usize| {
-        s.get(at..at.wrapping_add(8))
-            .and_then(|w| <[u8; 8]>::try_from(w).ok())
-            .map_or(0, u64::from_le_bytes)
-    };
-    let half = |s: &[u8], at: usize| {
-        s.get(at..at.wrapping_add(4))
-            .and_then(|w| <[u8; 4]>::try_from(w).ok())
-            .map_or(0, |w| u64::from(u32::from_le_bytes(w)))
-    };
     if n >= 8 {
-        word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8)
+        word_at(a, 0) == word_at(b, 0) && word_at(a, n - 8) == word_at(b, n - 8)
     } else if n >= 4 {
-        half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4)
+        half_at(a, 0) == half_at(b, 0) && half_at(a, n - 4) == half_at(b, n - 4)
     } else {
         a.iter().zip(b).all(|(x, y)| x == y)
     }
@@ -1530,34 +1525,24 @@ mod tests {
         );
         // Every member of every object, in order, through `members` (which reads an index
         // when there is one) against the text walk.
-        fn all_members(o: &JsonObject<'_>) -> std::vec::Vec<std::string::String> {
+        fn all_members(o: &JsonObject<'_>, walk: bool) -> std::vec::Vec<std::string::String> {
+            let o = if walk {
+                JsonObject { index: None, ..*o }
+            } else {
+                *o
+            };
             let mut out = std::vec::Vec::new();
             for (n, v) in o.members() {
                 out.push(std::format!("{n}={v:?}"));
                 if let JsonValue::Object(inner) = v {
-                    out.extend(
-                        all_members(&inner)
-                            .into_iter()
-                            .map(|l| std::format!("{n}.{l}")),
-                    );
-                }
-            }
-            out
-        }
-        fn all_members_unindexed(o: &JsonObject<'_>) -> std::vec::Vec<std::string::String> {
-            let o = JsonObject { index: None, ..*o };
-            let mut out = std::vec::Vec::new();
-            for (n, v) in o.members() {
-                out.push(std::format!("{n}={v:?}"));
-                if let JsonValue::Object(inner) = v {
-                    let inner = all_members_unindexed(&inner);
+                    let inner = all_members(&inner, walk);
                     out.extend(inner.into_iter().map(|l| std::format!("{n}.{l}")));
                 }
             }
             out
         }
-        let all_members_walked = all_members_unindexed(&o);
-        assert_eq!(all_members(&o), all_members_walked);
+        let all_members_walked = all_members(&o, true);
+        assert_eq!(all_members(&o, false), all_members_walked);
         assert_eq!(all_members_walked.len(), 11, "{all_members_walked:?}");
         let mut unindexed = 0;
         for size in 0..1024 {
@@ -1570,7 +1555,11 @@ mod tests {
                 unindexed += 1;
             }
             assert_eq!(lookups(&o), walked, "arena of {size} bytes");
-            assert_eq!(all_members(&o), all_members_walked, "arena of {size} bytes");
+            assert_eq!(
+                all_members(&o, false),
+                all_members_walked,
+                "arena of {size} bytes"
+            );
         }
         assert!(unindexed > 0, "no arena size left the top object unindexed");
     }

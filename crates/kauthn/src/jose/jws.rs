@@ -133,6 +133,12 @@ pub(crate) fn find_dots(token: &[u8]) -> (usize, [usize; 2]) {
     // The high bit of each byte that is zero in `w` (a `.`), exactly: no carry crosses a byte
     // because (x & 0x7f) + 0x7f <= 0xfe.
     let zeros = |w: u64| !(((w & LOW7) + LOW7) | w | LOW7);
+    let mut record_all = |mut z: u64, at: usize| {
+        while z != 0 {
+            record(at + (z.trailing_zeros() / 8) as usize);
+            z &= z - 1;
+        }
+    };
     // Sixteen bytes per step: dots are rare, so most steps find none in either word.
     let pairs = token.chunks_exact(16);
     let rest = pairs.remainder();
@@ -141,30 +147,23 @@ pub(crate) fn find_dots(token: &[u8]) -> (usize, [usize; 2]) {
         let (lo, hi) = pair.split_at(8);
         let (zlo, zhi) = (zeros(word(lo)), zeros(word(hi)));
         if zlo | zhi != 0 {
-            for (mut z, at) in [(zlo, base), (zhi, base + 8)] {
-                while z != 0 {
-                    record(at + (z.trailing_zeros() / 8) as usize);
-                    z &= z - 1;
-                }
-            }
+            record_all(zlo, base);
+            record_all(zhi, base + 8);
         }
         base += 16;
     }
     let chunks = rest.chunks_exact(8);
     let tail = chunks.remainder();
     for chunk in chunks {
-        let mut z = zeros(word(chunk));
-        while z != 0 {
-            record(base + (z.trailing_zeros() / 8) as usize);
-            z &= z - 1;
-        }
+        record_all(zeros(word(chunk)), base);
         base += 8;
     }
-    for (i, &c) in tail.iter().enumerate() {
-        if c == b'.' {
-            record(base + i);
-        }
+    // The last bytes, padded with zeros (not dots) to a word.
+    let mut last = [0u8; 8];
+    if let Some(d) = last.get_mut(..tail.len()) {
+        d.copy_from_slice(tail);
     }
+    record_all(zeros(word(&last)), base);
     (count, found)
 }
 

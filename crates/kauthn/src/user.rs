@@ -229,16 +229,23 @@ impl fmt::Debug for Extra<'_> {
 }
 
 /// An authenticated identity (upstream `user.DefaultInfo`).
+// `repr(C)` and this field order keep a fresh user from costing a 4–6 KiB `memset`: each
+// collection is a zero length followed by an uninitialised buffer, and when two zero
+// lengths enclose a buffer, LLVM merges the two stores and the undefined bytes between them
+// into one `memset` of the whole buffer. The empty strings between the collections store a
+// non-zero (dangling) pointer, which stops that merge. (Counted with valgrind on
+// `benches/examples/sa_non_signature.rs`: about 6 200 fewer instructions per token.)
 #[derive(Clone, Default, PartialEq, Eq)]
+#[repr(C)]
 pub struct User<'a> {
-    /// The user name.
-    pub name: &'a str,
-    /// The user's unique id; may be empty.
-    pub uid: &'a str,
     /// Groups in order.
     pub groups: Groups<'a>,
+    /// The user name.
+    pub name: &'a str,
     /// Extra attributes.
     pub extra: Extra<'a>,
+    /// The user's unique id; may be empty.
+    pub uid: &'a str,
 }
 
 impl<'a> User<'a> {
@@ -342,16 +349,19 @@ impl fmt::Debug for Audiences<'_> {
 }
 
 /// A successful authentication (upstream `authenticator.Response`).
+// `repr(C)` and this field order: see `User`. The audiences' buffer comes last, so no zero
+// store follows it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
 pub struct Response<'a> {
     /// Who the request is from.
     pub user: User<'a>,
-    /// The audiences the credential is valid for; empty means audience-agnostic.
-    pub audiences: Audiences<'a>,
     /// When the credential itself stops being valid (a JWT's `exp`, a bootstrap token's
     /// `expiration`), if it says. Upstream has no such field; the token cache uses it so a
     /// cached success never outlives its credential.
     pub expires_at: Option<crate::time::UnixTime>,
+    /// The audiences the credential is valid for; empty means audience-agnostic.
+    pub audiences: Audiences<'a>,
 }
 
 impl<'a> Response<'a> {

@@ -25,6 +25,11 @@
 //!   claim checks and for the whole service-account authentication
 //!   (`service_account_sha256`).
 //!
+//! * `aws_lc_signature_only`: no JWT at all: aws-lc-rs verifying the token's signature over
+//!   its signing input with a key parsed once (`ParsedPublicKey`), the token split and the
+//!   signature decoded before the timing. Every aws-lc-based row (kauthn's `*_aws_lc` and
+//!   `jsonwebtoken_aws_lc_rs`) does at least this, so it is the floor of the issue 8 ratios.
+//!
 //! jwt-simple is built with its `pure-rust` feature (superboring over the `rsa` 0.9 and
 //! `p256` crates): its default `boring` backend needs cmake and Go for BoringSSL.
 
@@ -394,6 +399,46 @@ impl JwtCompact {
     }
 }
 
+/// aws-lc-rs's signature verification alone (see the module docs).
+struct AwsLcSignatureOnly {
+    key: aws_lc_rs::signature::ParsedPublicKey,
+    message: &'static [u8],
+    signature: Vec<u8>,
+}
+
+impl AwsLcSignatureOnly {
+    fn new(fx: &Fixture) -> Self {
+        use aws_lc_rs::signature::{
+            ECDSA_P256_SHA256_FIXED, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256,
+        };
+        let pem = core::str::from_utf8(fx.pem).unwrap();
+        let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        let spki = base64ct::Base64::decode_vec(&b64).unwrap();
+        let key = match fx.alg {
+            Alg::Rs256 => ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, spki),
+            Alg::Es256 => ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, spki),
+        }
+        .unwrap();
+        let dot = fx.token.iter().rposition(|&b| b == b'.').unwrap();
+        let (message, sig) = fx.token.split_at(dot);
+        let signature =
+            Base64UrlUnpadded::decode_vec(core::str::from_utf8(&sig[1..]).unwrap()).unwrap();
+        let floor = AwsLcSignatureOnly {
+            key,
+            message,
+            signature,
+        };
+        assert!(floor.verify(), "aws-lc-rs rejects the {} fixture", fx.name);
+        floor
+    }
+
+    fn verify(&self) -> bool {
+        self.key
+            .verify_sig(black_box(self.message), black_box(&self.signature))
+            .is_ok()
+    }
+}
+
 // --- benches ---------------------------------------------------------------------------
 
 pub(crate) fn verify(c: &mut Criterion) {
@@ -419,6 +464,10 @@ pub(crate) fn verify(c: &mut Criterion) {
             });
         }
         JSONWEBTOKEN_AWS.store(false, Ordering::Relaxed);
+        let floor = AwsLcSignatureOnly::new(fx);
+        g.bench_function("aws_lc_signature_only", |b| {
+            b.iter(|| black_box(floor.verify()))
+        });
         let simple = JwtSimple::new(fx);
         g.bench_function("jwt-simple_pure_rust", |b| {
             b.iter(|| black_box(simple.verify(black_box(token))))

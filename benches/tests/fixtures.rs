@@ -17,6 +17,8 @@ type Criterion = criterion::Criterion;
 
 #[path = "../benches/authn/jwt.rs"]
 mod jwt;
+#[path = "../benches/authn/paired.rs"]
+mod paired;
 #[path = "../benches/authn/x509.rs"]
 mod x509;
 

@@ -47,6 +47,8 @@ use kauthn::{
     TokenAuthenticator, UnixTime, Verdict,
 };
 use kauthn_benches::{HashOnly, data};
+
+use crate::paired::{Report, Row, Target};
 use serde::Deserialize;
 
 /// Which signature a fixture carries.
@@ -586,5 +588,79 @@ pub(crate) fn check_fixtures() {
             !compact.verify(forged, &time),
             "jwt-compact accepts a forgery"
         );
+    }
+}
+
+/// The JWT ratios of issues 4 and 8, measured in turns (see `paired.rs`). The fastest peer
+/// of every JWT group in every criterion run is jsonwebtoken with aws-lc-rs, by 3x or more,
+/// so the AwsLc rows are paired with it.
+pub(crate) fn paired(report: &mut Report) {
+    for fx in &FIXTURES {
+        let keys = kauthn_keys(fx.pem);
+        let unprepared = key_refs(&keys);
+        let jwt = JsonWebToken::new(fx);
+        let floor = AwsLcSignatureOnly::new(fx);
+        let case = |wanted: &str| {
+            kauthn_cases(&keys, &unprepared)
+                .into_iter()
+                .find(|(name, _)| *name == wanted)
+                .map(|(_, c)| c)
+                .unwrap()
+        };
+        let kauthn_row = |name: &'static str| {
+            let c = case(name);
+            let mut buf = vec![0u8; SCRATCH_LEN];
+            Row::new(name, move || {
+                black_box(c(black_box(fx.token), &mut buf));
+            })
+        };
+        let jwt = &jwt;
+        let peer = |aws: bool| {
+            let name = if aws {
+                "jsonwebtoken_aws_lc_rs"
+            } else {
+                "jsonwebtoken_rust_crypto"
+            };
+            Row::new(name, move || {
+                JSONWEBTOKEN_AWS.store(aws, Ordering::Relaxed);
+                black_box(jwt.verify(black_box(fx.token)));
+            })
+        };
+        let label = fx.name.to_uppercase().replace('_', "-");
+        for (row, path) in [
+            ("kauthn_service_account_aws_lc", "service_account"),
+            ("kauthn_oidc_aws_lc", "oidc"),
+        ] {
+            report.compare(
+                "8",
+                &format!("AwsLc: {path} {label} <= 0.9x the fastest peer"),
+                Target::RatioAtMost(0.9),
+                &mut [kauthn_row(row), peer(true)],
+            );
+        }
+        report.compare(
+            "8",
+            &format!(
+                "(floor) aws-lc-rs verifying the {label} signature alone, against the fastest peer"
+            ),
+            Target::Info,
+            &mut [
+                Row::new("aws_lc_signature_only", || {
+                    black_box(floor.verify());
+                }),
+                peer(true),
+            ],
+        );
+        let (issue, what, limit) = match fx.alg {
+            Alg::Rs256 => ("4, 8", "<= 0.6x", 0.6),
+            Alg::Es256 => ("4", "no slower than", 1.0),
+        };
+        report.compare(
+            issue,
+            &format!("service-account {label} {what} jsonwebtoken[rust_crypto]"),
+            Target::RatioAtMost(limit),
+            &mut [kauthn_row("kauthn_service_account"), peer(false)],
+        );
+        JSONWEBTOKEN_AWS.store(false, Ordering::Relaxed);
     }
 }

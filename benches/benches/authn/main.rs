@@ -31,6 +31,7 @@ use kauthn_benches::{token, token_file_csv};
 
 mod ffi;
 mod jwt;
+mod paired;
 mod x509;
 
 /// The suite's measurement: the CPU time of the benchmarking thread
@@ -291,10 +292,70 @@ criterion_group! {
     targets = ffi::service_account_rs256
 }
 
-// criterion_main!, with the fixture checks first.
+/// Token-file flatness (issue 8), measured in turns (see `paired.rs`): the three sizes'
+/// hits take turns, then their misses.
+fn token_file_paired(report: &mut paired::Report) {
+    let sizes = [10usize, 10_000, 1_000_000];
+    let files: Vec<OwnedTokenFile> = sizes
+        .iter()
+        .map(|&n| OwnedTokenFile::parse(token_file_csv(n)).unwrap())
+        .collect();
+    let ctx = Context::at(UnixTime::from_secs(NOW));
+    let ctx = &ctx;
+    for hit in [true, false] {
+        let mut rows: Vec<paired::Row<'_>> = sizes
+            .iter()
+            .zip(&files)
+            .map(|(&n, f)| {
+                let tokens: Vec<String> = if hit {
+                    (0..64).map(|i| token(i * n / 64)).collect()
+                } else {
+                    (0..64).map(|i| format!("absent-token-{i}")).collect()
+                };
+                let mut i = 0;
+                let name = match n {
+                    10 => "10",
+                    10_000 => "10000",
+                    _ => "1000000",
+                };
+                paired::Row::new(name, move || {
+                    i = (i + 1) % tokens.len();
+                    let mut buf = [0u8; 256];
+                    let mut s = Scratch::new(&mut buf);
+                    let mut out = Response::default();
+                    let o = f.authenticate_token_into(
+                        black_box(tokens[i].as_bytes()),
+                        ctx,
+                        &mut s,
+                        &mut out,
+                    );
+                    black_box(o == Verdict::Authenticated);
+                })
+            })
+            .collect();
+        let what = if hit { "hit" } else { "miss" };
+        report.compare(
+            "8",
+            &format!("token-file {what} flat within 20% from 10 to 1 000 000 entries"),
+            paired::Target::FlatWithin(1.2),
+            &mut rows,
+        );
+    }
+}
+
+// criterion_main!, with the fixture checks first. `KAUTHN_BENCH_PAIRED=1` runs the paired
+// comparisons of `paired.rs` instead of criterion.
 fn main() {
     x509::check_fixtures();
     jwt::check_fixtures();
+    if std::env::var_os("KAUTHN_BENCH_PAIRED").is_some() {
+        let mut report = paired::Report::new();
+        x509::paired(&mut report);
+        jwt::paired(&mut report);
+        token_file_paired(&mut report);
+        report.print();
+        return;
+    }
     benches();
     x509_benches();
     jwt_benches();

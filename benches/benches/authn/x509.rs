@@ -21,6 +21,7 @@ use core::hint::black_box;
 use core::time::Duration;
 
 use crate::Criterion;
+use crate::paired::{Report, Row, Target};
 use kauthn::crypto::RustCrypto;
 use kauthn::{
     CertificateRef, ClientCaPool, Context, Request, RequestAuthenticator, Response, Scratch,
@@ -344,6 +345,87 @@ pub(crate) fn check_fixtures() {
                 .verify(chain.leaf, Duration::from_secs(data::NOW.unsigned_abs())),
             "x509-cert rejects the {} chain",
             chain.name
+        );
+    }
+}
+
+/// The subject-extraction ratios of issue 3, measured in turns (see `paired.rs`).
+pub(crate) fn paired(report: &mut Report) {
+    for chain in &CHAINS {
+        let map = || {
+            Row::new("kauthn_map_subject", || {
+                let mut buf = [0u8; 256];
+                let mut s = Scratch::new(&mut buf);
+                let leaf = CertificateRef::parse(black_box(chain.leaf)).unwrap();
+                let mut user = User::default();
+                let ok = map_subject_into(&leaf, &mut s, UidFromCertificate::Enabled, &mut user);
+                black_box((ok.unwrap(), user.name.len(), user.groups.len()));
+            })
+        };
+        let der = CertificateDer::from(chain.leaf);
+        let der = &der;
+        let webpki = || {
+            Row::new("webpki_parse_only", move || {
+                black_box(webpki::EndEntityCert::try_from(black_box(der)).is_ok());
+            })
+        };
+        let leaf = if chain.name == "p256" { "P-256" } else { "RSA" };
+        report.compare(
+            "3",
+            &format!("subject extraction within 2x of webpki parse-only ({leaf} leaf)"),
+            Target::RatioAtMost(2.0),
+            &mut [map(), webpki()],
+        );
+        let sha = || {
+            Row::new("sha256_of_leaf", || {
+                black_box(sha2::Sha256::digest(black_box(chain.leaf)));
+            })
+        };
+        report.compare(
+            "3",
+            &format!(
+                "subject extraction without the credential id's SHA-256 within 2x of webpki \
+                 parse-only ({leaf} leaf; map_subject - sha256_of_leaf)"
+            ),
+            Target::WithoutSecondAtMost(2.0),
+            &mut [map(), sha(), webpki()],
+        );
+        report.compare(
+            "3",
+            &format!("kauthn parse alone within 2x of webpki parse-only ({leaf} leaf)"),
+            Target::RatioAtMost(2.0),
+            &mut [
+                Row::new("kauthn_parse_only", || {
+                    black_box(CertificateRef::parse(black_box(chain.leaf)).is_ok());
+                }),
+                webpki(),
+            ],
+        );
+        report.compare(
+            "3",
+            &format!("subject extraction >= 5x faster than x509-parser ({leaf} leaf)"),
+            Target::FasterAtLeast(5.0),
+            &mut [
+                map(),
+                Row::new("x509-parser", || {
+                    black_box(x509_parser_subject(black_box(chain.leaf)).unwrap());
+                }),
+            ],
+        );
+        report.compare(
+            "3",
+            &format!(
+                "subject extraction without the credential id's SHA-256 >= 5x faster than \
+                 x509-parser ({leaf} leaf; map_subject - sha256_of_leaf)"
+            ),
+            Target::WithoutSecondFasterAtLeast(5.0),
+            &mut [
+                map(),
+                sha(),
+                Row::new("x509-parser", || {
+                    black_box(x509_parser_subject(black_box(chain.leaf)).unwrap());
+                }),
+            ],
         );
     }
 }

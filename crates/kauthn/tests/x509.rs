@@ -857,3 +857,57 @@ fn a_pool_can_be_built_without_allocation_from_pem_or_der() {
     let pool = ClientCaPool::from_der(&[&f.root]).unwrap();
     assert!(matches!(run(&pool, &[&f.client_cn]), Got::Auth { .. }));
 }
+
+/// Go's `parsePublicKey`: an RSA modulus or exponent that is zero, negative or not minimally
+/// encoded is an error; a positive one behind a sign octet is not. Key sizes are checked at
+/// verification, not here.
+#[test]
+fn rsa_key_components_must_be_positive_and_minimal() {
+    const RSA_ENCRYPTION: [u8; 9] = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+    let signer = TestKey::p256(7);
+    let b = CertBuilder::new(&[cn("rsa-key")]);
+    let cert = |n: &[u8], e: &[u8]| {
+        let spki = seq(&[
+            &seq(&[&oid(&RSA_ENCRYPTION), &tlv(0x05, &[])]),
+            &bits(&seq(&[&tlv(0x02, n), &tlv(0x02, e)])),
+        ]);
+        let validity = seq(&[
+            &generalized_time(&b.not_before),
+            &generalized_time(&b.not_after),
+        ]);
+        let tbs = seq(&[
+            &tlv(0xa0, &uint(&[2])),
+            &uint(&b.serial),
+            &signer.sig_alg(),
+            &b.issuer,
+            &validity,
+            &b.subject,
+            &spki,
+        ]);
+        seq(&[&tbs, &signer.sig_alg(), &bits(&signer.sign(&tbs))])
+    };
+    let parse = |n: &[u8], e: &[u8]| CertificateRef::parse(&cert(n, e)).map(|_| ()).err();
+    let modulus = Some(X509Error::Malformed(
+        "x509: RSA modulus is not a positive number",
+    ));
+    let exponent = Some(X509Error::Malformed(
+        "x509: RSA public exponent is not a positive number",
+    ));
+    let mut big = vec![0x00, 0xc1];
+    big.extend([0u8; 255]);
+    let e = [0x01, 0x00, 0x01];
+    assert_eq!(parse(&big, &e), None, "a sign octet before a high bit");
+    assert_eq!(parse(&[0x00, 0x80], &e), None);
+    assert_eq!(
+        parse(&[0x05], &[0x03]),
+        None,
+        "size is checked at verification"
+    );
+    assert_eq!(parse(&[0x00], &e), modulus, "zero");
+    assert_eq!(parse(&[0x00, 0x00], &e), modulus, "zero, not minimal");
+    assert_eq!(parse(&[0x00, 0x01], &e), modulus, "not minimal");
+    assert_eq!(parse(&[0xc1, 0x00], &e), modulus, "negative");
+    assert_eq!(parse(&[], &e), modulus, "empty");
+    assert_eq!(parse(&big, &[0x00]), exponent, "zero exponent");
+    assert_eq!(parse(&big, &[0xff]), exponent, "negative exponent");
+}

@@ -141,7 +141,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads the next element and requires its tag to be `tag`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn expect(&mut self, tag: u8, what: &'static str) -> Result<Tlv, X509Error> {
         match self.next_tlv() {
             Some(tlv) if tlv.tag == tag => Ok(tlv),
@@ -150,7 +150,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads the next element if its tag is `tag`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn optional(
         &mut self,
         tag: u8,
@@ -166,7 +166,7 @@ impl<'a> Reader<'a> {
     /// The next element, or `None` when it is malformed or overruns this reader. Why an
     /// `Option` under the `Result`-returning methods: it is returned in registers, and every
     /// caller names its own error text anyway.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn next_tlv(&mut self) -> Option<Tlv> {
         let (first, header_len, len) = decode_header(self.rest())?;
         let start = self.pos;
@@ -237,7 +237,7 @@ const fn known_tag(first: u8) -> bool {
 /// Decodes a DER header at the start of `input`: the tag octet, the header's length and the
 /// contents' length (not checked against the input). `None` for an unknown or high-form tag,
 /// an indefinite or non-minimal length, more than four length octets, or a truncated header.
-#[inline]
+#[inline(always)]
 fn decode_header(input: &[u8]) -> Option<(u8, u32, u32)> {
     let (&first, rest) = input.split_first()?;
     if !KNOWN_TAGS.get(usize::from(first)).copied().unwrap_or(false) {

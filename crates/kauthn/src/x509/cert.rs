@@ -254,6 +254,7 @@ pub(crate) struct Attributes<'a> {
 impl<'a> Iterator for Attributes<'a> {
     type Item = Attribute<'a>;
 
+    #[inline(always)]
     fn next(&mut self) -> Option<Attribute<'a>> {
         loop {
             if let Some(set) = self.set.as_mut() {

@@ -349,8 +349,28 @@ pub(crate) fn check_fixtures() {
     }
 }
 
-/// The subject-extraction ratios of issue 3, measured in turns (see `paired.rs`).
+/// The ratios of issue 3, measured in turns (see `paired.rs`).
 pub(crate) fn paired(report: &mut Report) {
+    let rsa = &CHAINS[0];
+    let pool = ClientCaPool::from_pem(rsa.ca_pem).unwrap();
+    let opts = VerifyOptions::client_auth();
+    let x509_cert_pool = X509CertPool::new(rsa.ca);
+    let at = Duration::from_secs(data::NOW.unsigned_abs());
+    report.compare(
+        "3",
+        "full RSA-2048 chain verification <= 0.6x x509-cert+rsa",
+        Target::RatioAtMost(0.6),
+        &mut [
+            Row::new("kauthn", || {
+                let leaf = [black_box(rsa.leaf)];
+                let v = verify_client_chain(&pool, &leaf, now(), &RustCrypto, &opts);
+                black_box(v.is_ok());
+            }),
+            Row::new("x509-cert+rsa", || {
+                black_box(x509_cert_pool.verify(black_box(rsa.leaf), at));
+            }),
+        ],
+    );
     for chain in &CHAINS {
         let map = || {
             Row::new("kauthn_map_subject", || {

@@ -111,14 +111,11 @@ if len(sys.argv) <= 1:
                 got, ok = fmt(med[ours]), None
             elif kind == "abs<=":
                 got, ok = fmt(med[ours]), med[ours] <= limit
-            elif kind == "info-min":
+            elif kind in ("ratio<=min", "info-min"):
                 best = min(peer, key=lambda p: med[p])
                 r = med[ours] / med[best]
-                got, ok = f"{r:.2f}x ({fmt(med[ours])} vs {best.split('/')[1]} {fmt(med[best])})", None
-            elif kind == "ratio<=min":
-                best = min(peer, key=lambda p: med[p])
-                r = med[ours] / med[best]
-                got, ok = f"{r:.2f}x ({fmt(med[ours])} vs {best.split('/')[1]} {fmt(med[best])})", r <= limit
+                got = f"{r:.2f}x ({fmt(med[ours])} vs {best.split('/')[1]} {fmt(med[best])})"
+                ok = r <= limit if kind == "ratio<=min" else None
             elif kind == "ratio<=":
                 r = med[ours] / med[peer]
                 got, ok = f"{r:.2f}x ({fmt(med[ours])} vs {fmt(med[peer])})", r <= limit

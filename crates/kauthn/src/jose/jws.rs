@@ -116,8 +116,8 @@ pub struct UnverifiedJws<'a> {
 /// The three segments of a compact JWS: header, payload, signature (still base64url).
 type Segments<'t> = (&'t [u8], &'t [u8], &'t [u8]);
 
-/// The number of `.` in `token` and the positions of the first two, in one pass of eight
-/// bytes at a time: a byte-wise scan of a 1 KiB token was a tenth of the non-signature work.
+/// The number of `.` in `token` and the positions of the first two, in one pass: a byte-wise
+/// scan of a 1 KiB token was a tenth of the non-signature work.
 pub(crate) fn find_dots(token: &[u8]) -> (usize, [usize; 2]) {
     const DOTS: u64 = u64::from_le_bytes([b'.'; 8]);
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
@@ -139,18 +139,19 @@ pub(crate) fn find_dots(token: &[u8]) -> (usize, [usize; 2]) {
             z &= z - 1;
         }
     };
-    // Sixteen bytes per step: dots are rare, so most steps find none in either word.
-    let pairs = token.chunks_exact(16);
-    let rest = pairs.remainder();
+    // Thirty-two bytes per step, tested with byte compares the compiler vectorizes (an OR of
+    // compares becomes one mask test); dots are rare (two per token), so nearly every step
+    // finds none, and only a step that has one is searched word by word.
+    let blocks = token.chunks_exact(32);
+    let rest = blocks.remainder();
     let mut base = 0usize;
-    for pair in pairs {
-        let (lo, hi) = pair.split_at(8);
-        let (zlo, zhi) = (zeros(word(lo)), zeros(word(hi)));
-        if zlo | zhi != 0 {
-            record_all(zlo, base);
-            record_all(zhi, base + 8);
+    for block in blocks {
+        if block.iter().fold(false, |any, &b| any | (b == b'.')) {
+            for (i, w) in block.chunks_exact(8).enumerate() {
+                record_all(zeros(word(w)), base + 8 * i);
+            }
         }
-        base += 16;
+        base += 32;
     }
     let chunks = rest.chunks_exact(8);
     let tail = chunks.remainder();
@@ -431,9 +432,10 @@ mod tests {
 
     #[test]
     fn dot_search_agrees_with_a_byte_scan_at_every_position() {
-        // Every placement of up to three dots in tokens of 0..=40 bytes, with bytes that
-        // differ from '.' in one bit (0x2f, 0x6e, 0xae) as neighbours.
-        for len in 0..=40usize {
+        // Every placement of up to three dots in tokens of 0..=80 bytes (two 32-byte blocks
+        // and every tail), with bytes that differ from '.' in one bit (0x2f, 0x6e, 0xae) as
+        // neighbours.
+        for len in 0..=80usize {
             for i in 0..=len {
                 for j in i..=len {
                     for k in [0, len / 2, len] {

@@ -87,6 +87,7 @@ pub(crate) fn peek_issuer<'a>(
 
 /// A string member read as Go's `encoding/json` reads it into a `string` field: absent and
 /// `null` are `""`, any other non-string type is an error.
+#[inline(always)]
 pub(crate) fn str_or_empty<'a>(obj: &JsonObject<'a>, name: &str) -> Result<&'a str, JoseError> {
     match obj.get(name) {
         None | Some(JsonValue::Null) => Ok(""),
@@ -95,6 +96,7 @@ pub(crate) fn str_or_empty<'a>(obj: &JsonObject<'a>, name: &str) -> Result<&'a s
 }
 
 /// An object member read into a Go pointer field: absent and `null` are `None`.
+#[inline(always)]
 pub(crate) fn object_or_none<'a>(
     obj: &JsonObject<'a>,
     name: &str,
@@ -106,6 +108,7 @@ pub(crate) fn object_or_none<'a>(
 }
 
 /// A NumericDate member read into a Go `*NumericDate` field: absent and `null` are `None`.
+#[inline(always)]
 pub(crate) fn date_or_none(
     obj: &JsonObject<'_>,
     name: &str,

@@ -552,6 +552,7 @@ struct Ref<'a> {
     uid: &'a str,
 }
 
+#[inline(always)]
 fn read_ref<'a>(obj: &JsonObject<'a>, member: &str) -> Result<Option<Ref<'a>>, JoseError> {
     object_or_none(obj, member)?
         .map(|o| {

@@ -40,12 +40,16 @@ struct Doc<'a> {
     // * an object's index: the offset of its `{` with `OBJECT` set, u32 LE member count, then
     //   per member `MEMBER_LEN` bytes: name hash, name quote, name end (with `OBJECT` set when
     //   the name has escapes), value start, and for a string value its closing quote (with
-    //   `OBJECT` set when it has escapes; 0 for other values), each u32 LE.
+    //   `OBJECT` set when it has escapes), for an object value the offset of its own index
+    //   record (with `RECORD` set; 0 when it has none), 0 for other values, each u32 LE.
     esc: &'a [u8],
 }
 
 /// Marks an object-index record (text offsets stay below `MAX_JSON_LEN`, far under 2^31).
 const OBJECT: usize = 1 << 31;
+/// In a member's value word, marks an object value whose own index record is at the offset
+/// in the low bits (a string value's word is its closing quote, below `MAX_JSON_LEN`).
+const RECORD: usize = 1 << 30;
 const MEMBER_LEN: usize = 20;
 
 /// The length of the record at `at`, or `None` past the end or when it is malformed.
@@ -96,6 +100,21 @@ impl<'a> Doc<'a> {
         }
     }
 
+    /// The object whose `{` is at `start` and whose index record, if it has one, is at
+    /// `record` in the arena (known to the parser, so not searched for).
+    fn object_at(&self, start: usize, record: Option<usize>) -> JsonObject<'a> {
+        let index = record.and_then(|at| {
+            let (key, len) = record_len(self.esc, at)?;
+            let body = self.esc.get(at.checked_add(8)?..at.checked_add(len)?)?;
+            (key == start | OBJECT).then_some(body)
+        });
+        JsonObject {
+            doc: *self,
+            start,
+            index,
+        }
+    }
+
     /// The (unescaped) name of the member whose index entry is `e`.
     fn member_name(&self, e: &[u8]) -> Option<&'a str> {
         let quote = read_u32(e, 4)?;
@@ -108,11 +127,15 @@ impl<'a> Doc<'a> {
     }
 
     /// The value starting at `pos`, whose index entry recorded `end` (a string's closing
-    /// quote, flagged when escaped, or 0): a string is taken as recorded, anything else is
-    /// read at `pos` without walking past it.
+    /// quote, flagged when escaped; an object's index record, flagged; or 0): a string or an
+    /// indexed object is taken as recorded, anything else is read at `pos` without walking
+    /// past it.
     fn member_value(&self, pos: usize, end: usize) -> Option<JsonValue<'a>> {
         if end == 0 {
             return Reader { doc: *self, pos }.value_shallow();
+        }
+        if end & RECORD != 0 {
+            return Some(JsonValue::Object(self.object_at(pos, Some(end & !RECORD))));
         }
         let s = if end & OBJECT != 0 {
             self.unescaped(pos)
@@ -129,8 +152,12 @@ impl<'a> Doc<'a> {
     /// A position rather than a value: the value is built once, by the caller, into its own
     /// result (an enum returned through several frames was copied as a blob, and that copy
     /// stalled on the narrower stores that had just written it).
-    fn indexed_find(&self, entries: &[u8], name: &str) -> Option<Option<(usize, usize)>> {
-        let hash = name_hash(name.as_bytes());
+    fn indexed_find(
+        &self,
+        entries: &[u8],
+        name: &str,
+        hash: u32,
+    ) -> Option<Option<(usize, usize)>> {
         for e in entries.chunks_exact(MEMBER_LEN) {
             if read_u32(e, 0)? != hash as usize {
                 continue;
@@ -161,8 +188,9 @@ struct NameEntry {
     end: u32,
     escaped: bool,
     value: u32,
-    /// A string value's closing quote, with `OBJECT` set when it has escapes; 0 otherwise.
-    /// A lookup then returns the string without scanning it a second time.
+    /// A string value's closing quote, with `OBJECT` set when it has escapes; an object
+    /// value's index record, with `RECORD` set; 0 otherwise. A lookup then returns the
+    /// string without scanning it a second time, and the object without searching the arena.
     value_end: u32,
 }
 
@@ -534,7 +562,7 @@ impl Parser<'_, '_> {
     /// The value whose first byte, `b`, is at `pos`.
     fn value_at(&mut self, b: u8, depth: usize) -> Result<(), JoseError> {
         match b {
-            b'{' => self.object(depth + 1),
+            b'{' => self.object(depth + 1).map(|_| ()),
             b'[' => self.array(depth + 1),
             b'"' => self.string(false).map(|_| ()),
             b't' => self.lit(b"true"),
@@ -571,25 +599,14 @@ impl Parser<'_, '_> {
     /// Appends the index of the object at `start`, whose members are `names[mark..]`. When
     /// the arena is too small the object goes unindexed (lookups walk it); that is not an
     /// error, so the arena size never changes which documents are accepted.
-    fn index_members(&mut self, start: usize, mark: usize) {
+    fn index_members(&mut self, start: usize, mark: usize) -> Option<usize> {
         let members = self.names.get(mark..).unwrap_or_default();
-        let Some(len) = members
-            .len()
-            .checked_mul(MEMBER_LEN)
-            .and_then(|n| n.checked_add(8))
-        else {
-            return;
-        };
-        let Some(dst) = self
-            .out
-            .get_mut(self.out_len..)
-            .and_then(|o| o.get_mut(..len))
-        else {
-            return;
-        };
+        let len = members.len().checked_mul(MEMBER_LEN)?.checked_add(8)?;
+        let at = self.out_len;
+        let dst = self.out.get_mut(at..).and_then(|o| o.get_mut(..len))?;
         let (Ok(key), Ok(count)) = (u32::try_from(start | OBJECT), u32::try_from(members.len()))
         else {
-            return;
+            return None;
         };
         let (head, body) = dst.split_at_mut(8.min(dst.len()));
         let mut hdr = [0u8; 8];
@@ -607,10 +624,12 @@ impl Parser<'_, '_> {
             chunk.copy_from_slice(&e);
         }
         self.out_len += len;
+        Some(at)
     }
 
-    /// The object whose `{` is at `pos`.
-    fn object(&mut self, depth: usize) -> Result<(), JoseError> {
+    /// The object whose `{` is at `pos`; returns where its member index was recorded (none
+    /// for an empty object or when the arena had no room).
+    fn object(&mut self, depth: usize) -> Result<Option<usize>, JoseError> {
         if depth > MAX_JSON_DEPTH {
             return Err(JoseLimit::JsonDepth.into());
         }
@@ -620,7 +639,7 @@ impl Parser<'_, '_> {
         let mut b = self.token()?;
         if b == b'}' {
             self.pos += 1;
-            return Ok(());
+            return Ok(None);
         }
         loop {
             if b != b'"' {
@@ -641,6 +660,14 @@ impl Parser<'_, '_> {
                 let v = self.string(false)?;
                 let flag = if v.escaped { OBJECT } else { 0 };
                 value_end = u32::try_from(v.end | flag).map_err(|_| JoseLimit::JsonSize)?;
+            } else if first == b'{' {
+                // An object value records where its index is, so that a lookup does not
+                // search the arena for it.
+                let record = self.object(depth + 1)?;
+                value_end = record
+                    .filter(|&r| r < RECORD)
+                    .and_then(|r| u32::try_from(r | RECORD).ok())
+                    .unwrap_or(0);
             } else {
                 self.value_at(first, depth)?;
             }
@@ -661,9 +688,9 @@ impl Parser<'_, '_> {
                 _ => return Err(syntax()),
             }
         }
-        self.index_members(start, mark);
+        let record = self.index_members(start, mark);
         self.names.truncate(mark);
-        Ok(())
+        Ok(record)
     }
 }
 
@@ -678,7 +705,7 @@ pub fn parse_object<'a>(
     }
     let text_str = core::str::from_utf8(text).map_err(|_| Malformed::Utf8)?;
     let mut start = 0usize;
-    let (esc, ()) = scratch.fill_with(|buf| {
+    let (esc, record) = scratch.fill_with(|buf| {
         let mut p = Parser {
             s: text,
             pos: 0,
@@ -689,7 +716,12 @@ pub fn parse_object<'a>(
         p.ws();
         start = p.pos;
         let is_object = p.peek() == Some(b'{');
-        p.value(0)?;
+        let record = if is_object {
+            p.object(1)?
+        } else {
+            p.value(0)?;
+            None
+        };
         p.ws();
         if p.pos != text.len() {
             return Err(syntax());
@@ -697,14 +729,14 @@ pub fn parse_object<'a>(
         if !is_object {
             return Err(Malformed::NotAnObject.into());
         }
-        Ok::<_, JoseError>((p.out_len, ()))
+        Ok::<_, JoseError>((p.out_len, record))
     })?;
     let esc: &'a [u8] = esc;
     Ok(Doc {
         text: text_str,
         esc,
     }
-    .object(start))
+    .object_at(start, record))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1168,8 +1200,19 @@ impl<'a> JsonObject<'a> {
     }
 
     /// The member named exactly `name` (after unescaping), if present.
+    ///
+    /// Inlined for its hash alone: the claim readers ask for literal names, whose hash then
+    /// folds to a constant; the search itself is not inlined.
+    #[inline(always)]
     pub fn get(&self, name: &str) -> Option<JsonValue<'a>> {
-        match self.index.and_then(|idx| self.doc.indexed_find(idx, name)) {
+        self.get_hashed(name, name_hash(name.as_bytes()))
+    }
+
+    fn get_hashed(&self, name: &str, hash: u32) -> Option<JsonValue<'a>> {
+        match self
+            .index
+            .and_then(|idx| self.doc.indexed_find(idx, name, hash))
+        {
             Some(Some((pos, end))) => self.doc.member_value(pos, end),
             Some(None) => None,
             None => self.members().find(|(n, _)| *n == name).map(|(_, v)| v),

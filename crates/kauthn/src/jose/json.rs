@@ -294,6 +294,34 @@ fn plain_run(bytes: &[u8]) -> usize {
         .unwrap_or(rest.len())
 }
 
+/// [`plain_run`] of `s[at..]` for strings, which are mostly shorter than a word: the first
+/// word is tested in place (padded with zeros past the end, which stop the run as control
+/// characters do, exactly at the end), and only a run longer than a word is handed on.
+#[inline(always)]
+fn plain_prefix(s: &[u8], at: usize) -> usize {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = ONES << 7;
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let w = match s.get(at..at.wrapping_add(8)) {
+        Some(w) => word_at(w, 0),
+        None => {
+            let mut last = [0u8; 8];
+            let rest = s.get(at..).unwrap_or_default();
+            if let Some(d) = last.get_mut(..rest.len()) {
+                d.copy_from_slice(rest);
+            }
+            u64::from_le_bytes(last)
+        }
+    };
+    let hit = zero(w ^ (ONES * u64::from(b'"')))
+        | zero(w ^ (ONES * u64::from(b'\\')))
+        | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
+    if hit != 0 {
+        return (hit.trailing_zeros() / 8) as usize;
+    }
+    8 + plain_run(s.get(at.wrapping_add(8)..).unwrap_or_default())
+}
+
 fn syntax() -> JoseError {
     JoseError::Malformed(Malformed::JsonSyntax)
 }
@@ -464,7 +492,7 @@ impl Parser<'_, '_> {
         loop {
             // Skip the run of plain characters in one tight scan; the match below sees only
             // the quote, a backslash or a control character (or the end of input).
-            self.pos += plain_run(self.s.get(self.pos..).unwrap_or_default());
+            self.pos += plain_prefix(self.s, self.pos);
             match self.bump()? {
                 b'"' => break,
                 b'\\' => {
@@ -1506,6 +1534,29 @@ mod tests {
                     t[pos + 3] = b'"';
                 }
                 assert_eq!(plain_run(&t), pos, "stop {stop:#x} at {pos}");
+            }
+        }
+    }
+
+    #[test]
+    fn plain_prefix_is_plain_run_from_every_start() {
+        // The in-place first word must agree with the general scan from every start, in
+        // texts of every length (so the first word is whole, cut by the end, or empty) and
+        // with a stop at every position.
+        let plain: std::vec::Vec<u8> = (0..24u8)
+            .map(|i| [b'!', b'#', b'[', b']', 0x20, 0xff, 0x80][usize::from(i % 7)])
+            .collect();
+        for len in 0..=plain.len() {
+            for pos in 0..=len {
+                for stop in [None, Some(0u8), Some(0x1f), Some(b'"'), Some(b'\\')] {
+                    let mut t = plain[..len].to_vec();
+                    if let (Some(b), Some(slot)) = (stop, t.get_mut(pos)) {
+                        *slot = b;
+                    }
+                    for at in 0..=len {
+                        assert_eq!(plain_prefix(&t, at), plain_run(&t[at..]), "{t:?} from {at}");
+                    }
+                }
             }
         }
     }

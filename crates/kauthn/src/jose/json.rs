@@ -41,7 +41,8 @@ struct Doc<'a> {
     //   per member `MEMBER_LEN` bytes: name hash, name quote, name end (with `OBJECT` set when
     //   the name has escapes), value start, and for a string value its closing quote (with
     //   `OBJECT` set when it has escapes), for an object value the offset of its own index
-    //   record (with `RECORD` set; 0 when it has none), 0 for other values, each u32 LE.
+    //   record (with `RECORD` set; 0 when it has none), for a number where it ends (with
+    //   `NUMBER` set), 0 for other values, each u32 LE.
     esc: &'a [u8],
 }
 
@@ -50,6 +51,8 @@ const OBJECT: usize = 1 << 31;
 /// In a member's value word, marks an object value whose own index record is at the offset
 /// in the low bits (a string value's word is its closing quote, below `MAX_JSON_LEN`).
 const RECORD: usize = 1 << 30;
+/// In a member's value word, marks a number value; the low bits are where it ends.
+const NUMBER: usize = 1 << 29;
 const MEMBER_LEN: usize = 20;
 
 /// The length of the record at `at`, or `None` past the end or when it is malformed.
@@ -127,15 +130,20 @@ impl<'a> Doc<'a> {
     }
 
     /// The value starting at `pos`, whose index entry recorded `end` (a string's closing
-    /// quote, flagged when escaped; an object's index record, flagged; or 0): a string or an
-    /// indexed object is taken as recorded, anything else is read at `pos` without walking
-    /// past it.
+    /// quote, flagged when escaped; an object's index record or a number's end, flagged; or
+    /// 0): a string, number or indexed object is taken as recorded, anything else is read at
+    /// `pos` without walking past it.
     fn member_value(&self, pos: usize, end: usize) -> Option<JsonValue<'a>> {
         if end == 0 {
             return Reader { doc: *self, pos }.value_shallow();
         }
         if end & RECORD != 0 {
             return Some(JsonValue::Object(self.object_at(pos, Some(end & !RECORD))));
+        }
+        if end & NUMBER != 0 {
+            return Some(JsonValue::Number(JsonNumber(
+                self.text.get(pos..end & !NUMBER)?,
+            )));
         }
         let s = if end & OBJECT != 0 {
             self.unescaped(pos)
@@ -189,7 +197,8 @@ struct NameEntry {
     escaped: bool,
     value: u32,
     /// A string value's closing quote, with `OBJECT` set when it has escapes; an object
-    /// value's index record, with `RECORD` set; 0 otherwise. A lookup then returns the
+    /// value's index record, with `RECORD` set; a number's end, with `NUMBER` set; 0
+    /// otherwise. A lookup then returns the
     /// string without scanning it a second time, and the object without searching the arena.
     value_end: u32,
 }
@@ -322,6 +331,37 @@ fn plain_prefix(s: &[u8], at: usize) -> usize {
     8 + plain_run(s.get(at.wrapping_add(8)..).unwrap_or_default())
 }
 
+/// The number of ASCII digits at the start of `s[at..]`, a word at a time (NumericDates are
+/// ten digits); bytes past the end count as non-digits.
+#[inline(always)]
+fn digit_run(s: &[u8], at: usize) -> usize {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut n = 0usize;
+    loop {
+        let from = at.wrapping_add(n);
+        let w = match s.get(from..from.wrapping_add(8)) {
+            Some(w) => word_at(w, 0),
+            None => {
+                let mut last = [0u8; 8];
+                let rest = s.get(from..).unwrap_or_default();
+                if let Some(d) = last.get_mut(..rest.len()) {
+                    d.copy_from_slice(rest);
+                }
+                u64::from_le_bytes(last)
+            }
+        };
+        // A digit XOR '0' is 0..=9; any other byte gives 10 or more (or has its high bit),
+        // which adding 0x76 to its low seven bits carries into bit 7, never across a byte.
+        let t = w ^ u64::from_le_bytes([b'0'; 8]);
+        let other = (((t & LOW7) + 0x7676_7676_7676_7676) | t) & HIGH;
+        if other != 0 {
+            return n + (other.trailing_zeros() / 8) as usize;
+        }
+        n += 8;
+    }
+}
+
 fn syntax() -> JoseError {
     JoseError::Malformed(Malformed::JsonSyntax)
 }
@@ -444,13 +484,13 @@ impl Parser<'_, '_> {
     }
 
     fn digits(&mut self) -> Result<(), JoseError> {
-        if !matches!(self.peek(), Some(b'0'..=b'9')) {
-            return Err(syntax());
+        match digit_run(self.s, self.pos) {
+            0 => Err(syntax()),
+            n => {
+                self.pos += n;
+                Ok(())
+            }
         }
-        while matches!(self.peek(), Some(b'0'..=b'9')) {
-            self.pos += 1;
-        }
-        Ok(())
     }
 
     fn number(&mut self) -> Result<(), JoseError> {
@@ -459,11 +499,7 @@ impl Parser<'_, '_> {
         }
         match self.bump()? {
             b'0' => {}
-            b'1'..=b'9' => {
-                while matches!(self.peek(), Some(b'0'..=b'9')) {
-                    self.pos += 1;
-                }
-            }
+            b'1'..=b'9' => self.pos += digit_run(self.s, self.pos),
             _ => return Err(syntax()),
         }
         if self.peek() == Some(b'.') {
@@ -696,6 +732,9 @@ impl Parser<'_, '_> {
                     .filter(|&r| r < RECORD)
                     .and_then(|r| u32::try_from(r | RECORD).ok())
                     .unwrap_or(0);
+            } else if matches!(first, b'-' | b'0'..=b'9') {
+                self.number()?;
+                value_end = u32::try_from(self.pos | NUMBER).map_err(|_| JoseLimit::JsonSize)?;
             } else {
                 self.value_at(first, depth)?;
             }
@@ -1358,6 +1397,31 @@ impl<'a> StrList<'a> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct NumericDate(i64);
 
+/// The value of `b` when it is all ASCII digits (at most 16 of them), else `None`. Eight
+/// digits are converted at once (SWAR: pairs, then fours, then the eight, each one multiply),
+/// which a ten-digit NumericDate would otherwise spend a chain of ten multiply-adds on.
+fn small_integer(b: &[u8]) -> Option<i64> {
+    let digit_fold = |v: i64, rest: &[u8]| {
+        rest.iter().try_fold(v, |v, &d| {
+            d.is_ascii_digit().then(|| v * 10 + i64::from(d - b'0'))
+        })
+    };
+    if b.len() < 8 || b.len() > 16 {
+        return if b.len() > 16 { None } else { digit_fold(0, b) };
+    }
+    let w = word_at(b, 0);
+    let t = w ^ u64::from_le_bytes([b'0'; 8]);
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    if (((t & LOW7) + 0x7676_7676_7676_7676) | t) & 0x8080_8080_8080_8080 != 0 {
+        return None;
+    }
+    // `t` holds the eight digit values, the first (most significant) in the low byte.
+    let pairs = (t.wrapping_mul(10) + (t >> 8)) & 0x00ff_00ff_00ff_00ff;
+    let fours = (pairs.wrapping_mul(100) + (pairs >> 16)) & 0x0000_ffff_0000_ffff;
+    let eight = (fours.wrapping_mul(10_000) + (fours >> 32)) & 0xffff_ffff;
+    digit_fold(i64::try_from(eight).ok()?, b.get(8..)?)
+}
+
 impl NumericDate {
     /// Parses the text of a JSON number exactly — no floating point, so `1e300` cannot
     /// saturate into "never expires" (Rust's `f64 as i64` would). Integers and finite
@@ -1369,16 +1433,14 @@ impl NumericDate {
         // The common case, a plain non-negative integer of at most 12 digits without a
         // leading zero (within MAX_NUMERIC_DATE's digits), read directly; everything else
         // takes the general path below.
-        if (1..=12).contains(&b.len())
-            && b.iter().all(u8::is_ascii_digit)
-            && (b.len() == 1 || b.first() != Some(&b'0'))
-        {
-            let v = b.iter().fold(0i64, |v, &d| v * 10 + i64::from(d - b'0'));
-            return if v <= MAX_NUMERIC_DATE {
-                Ok(NumericDate(v))
-            } else {
-                Err(err())
-            };
+        if (1..=12).contains(&b.len()) && (b.len() == 1 || b.first() != Some(&b'0')) {
+            if let Some(v) = small_integer(b) {
+                return if v <= MAX_NUMERIC_DATE {
+                    Ok(NumericDate(v))
+                } else {
+                    Err(err())
+                };
+            }
         }
         let mut i = 0usize;
         let neg = b.first() == Some(&b'-');
@@ -1535,6 +1597,54 @@ mod tests {
                 }
                 assert_eq!(plain_run(&t), pos, "stop {stop:#x} at {pos}");
             }
+        }
+    }
+
+    #[test]
+    fn digit_runs_and_small_integers_agree_with_byte_scans() {
+        let naive_run =
+            |t: &[u8], at: usize| t[at..].iter().take_while(|b| b.is_ascii_digit()).count();
+        let naive_int = |t: &[u8]| -> Option<i64> {
+            if t.len() > 16 || !t.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            Some(t.iter().fold(0i64, |v, &d| v * 10 + i64::from(d - b'0')))
+        };
+        // Digits of every value at every place, and each neighbour of the digit range
+        // ('/', ':', and bytes with the high bit) at every position, in texts of 0..=20 bytes.
+        for len in 0..=20usize {
+            let base: std::vec::Vec<u8> = (0..len).map(|i| b"9081726354"[i % 10]).collect();
+            for pos in 0..=len {
+                for b in [
+                    None,
+                    Some(b'/'),
+                    Some(b':'),
+                    Some(0xb0),
+                    Some(0xb9),
+                    Some(0u8),
+                ] {
+                    let mut t = base.clone();
+                    if let (Some(b), Some(slot)) = (b, t.get_mut(pos)) {
+                        *slot = b;
+                    }
+                    for at in 0..=len {
+                        assert_eq!(digit_run(&t, at), naive_run(&t, at), "{t:?} at {at}");
+                    }
+                    assert_eq!(small_integer(&t), naive_int(&t), "{t:?}");
+                }
+            }
+        }
+        for v in [
+            0i64,
+            7,
+            10,
+            99_999_999,
+            100_000_000,
+            4_102_444_800,
+            9_999_999_999_999_999,
+        ] {
+            let t = std::format!("{v}");
+            assert_eq!(small_integer(t.as_bytes()), Some(v));
         }
     }
 

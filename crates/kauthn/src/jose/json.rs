@@ -135,7 +135,7 @@ impl<'a> Doc<'a> {
     /// `pos` without walking past it.
     fn member_value(&self, pos: usize, end: usize) -> Option<JsonValue<'a>> {
         if end == 0 {
-            return Reader { doc: *self, pos }.value_shallow();
+            return self.value_at(pos);
         }
         if end & RECORD != 0 {
             return Some(JsonValue::Object(self.object_at(pos, Some(end & !RECORD))));
@@ -151,6 +151,13 @@ impl<'a> Doc<'a> {
             self.text.get(pos.checked_add(1)?..end)
         };
         s.map(JsonValue::String)
+    }
+
+    /// The value at `pos`, read from the text (an array, a literal, or an object without an
+    /// index). Out of line, so that the recorded cases above keep a small stack frame.
+    #[inline(never)]
+    fn value_at(&self, pos: usize) -> Option<JsonValue<'a>> {
+        Reader { doc: *self, pos }.value_shallow()
     }
 
     /// Where the value of the member named `name` starts (and, for a string, its recorded
@@ -1282,8 +1289,17 @@ impl<'a> JsonObject<'a> {
         {
             Some(Some((pos, end))) => self.doc.member_value(pos, end),
             Some(None) => None,
-            None => self.members().find(|(n, _)| *n == name).map(|(_, v)| v),
+            None => self.get_walking(name),
         }
+    }
+
+    /// [`get`](Self::get) for an object without an index (the arena had no room). Kept out
+    /// of line: inlined, the walk's state made every indexed lookup save and restore a
+    /// large stack frame.
+    #[cold]
+    #[inline(never)]
+    fn get_walking(&self, name: &str) -> Option<JsonValue<'a>> {
+        self.members().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
 
     /// The value at a path of member names (`["kubernetes.io", "pod", "name"]`). Absent at any

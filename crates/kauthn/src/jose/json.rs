@@ -313,8 +313,12 @@ fn plain_run(bytes: &[u8]) -> usize {
 /// [`plain_run`] of `s[at..]` for strings, which are mostly shorter than a word: the first
 /// word is tested in place (padded with zeros past the end, which stop the run as control
 /// characters do, exactly at the end), and only a run longer than a word is handed on.
+///
+/// Also says whether the run stops at a quote, known from the masks: the parser's position
+/// is one long chain of dependent loads, and reading the stop byte back to learn what it is
+/// would add a load to that chain for every string.
 #[inline(always)]
-fn plain_prefix(s: &[u8], at: usize) -> usize {
+fn plain_prefix(s: &[u8], at: usize) -> (usize, bool) {
     const ONES: u64 = u64::from_le_bytes([1; 8]);
     const HIGH: u64 = ONES << 7;
     let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
@@ -329,13 +333,17 @@ fn plain_prefix(s: &[u8], at: usize) -> usize {
             u64::from_le_bytes(last)
         }
     };
-    let hit = zero(w ^ (ONES * u64::from(b'"')))
-        | zero(w ^ (ONES * u64::from(b'\\')))
-        | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
+    // The lowest flag of each mask is exact, so at the lowest flag of all three, the quote
+    // mask is set exactly when the byte there is a quote.
+    let quote = zero(w ^ (ONES * u64::from(b'"')));
+    let hit =
+        quote | zero(w ^ (ONES * u64::from(b'\\'))) | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
     if hit != 0 {
-        return (hit.trailing_zeros() / 8) as usize;
+        let lowest = hit & hit.wrapping_neg();
+        return ((hit.trailing_zeros() / 8) as usize, quote & lowest != 0);
     }
-    8 + plain_run(s.get(at.wrapping_add(8)..).unwrap_or_default())
+    let n = 8 + plain_run(s.get(at.wrapping_add(8)..).unwrap_or_default());
+    (n, s.get(at.wrapping_add(n)) == Some(&b'"'))
 }
 
 /// The number of ASCII digits at the start of `s[at..]`, a word at a time (NumericDates are
@@ -535,7 +543,12 @@ impl Parser<'_, '_> {
         loop {
             // Skip the run of plain characters in one tight scan; the match below sees only
             // the quote, a backslash or a control character (or the end of input).
-            self.pos += plain_prefix(self.s, self.pos);
+            let (n, quote) = plain_prefix(self.s, self.pos);
+            self.pos += n;
+            if quote {
+                self.pos += 1;
+                break;
+            }
             match self.bump()? {
                 b'"' => break,
                 b'\\' => {
@@ -1679,8 +1692,16 @@ mod tests {
                     if let (Some(b), Some(slot)) = (stop, t.get_mut(pos)) {
                         *slot = b;
                     }
+                    // A quote just after another stop must not be taken for it.
+                    if stop.is_some_and(|b| b != b'"') {
+                        if let Some(slot) = t.get_mut(pos + 2) {
+                            *slot = b'"';
+                        }
+                    }
                     for at in 0..=len {
-                        assert_eq!(plain_prefix(&t, at), plain_run(&t[at..]), "{t:?} from {at}");
+                        let n = plain_run(&t[at..]);
+                        let quote = t.get(at + n) == Some(&b'"');
+                        assert_eq!(plain_prefix(&t, at), (n, quote), "{t:?} from {at}");
                     }
                 }
             }

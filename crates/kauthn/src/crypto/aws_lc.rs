@@ -35,7 +35,10 @@
 //! verification, so parsed keys are kept in a small process-wide cache ([`KEY_CACHE_ENTRIES`]
 //! keys, oldest dropped first) keyed by the algorithm and the exact key bytes: the handful of
 //! configured service-account, OIDC and CA keys are parsed once. A cache hit takes a read
-//! lock and clones an `Arc`. Unlike `RustCrypto`, this backend allocates (AWS-LC's
+//! lock and clones an `Arc`. JOSE's fixed-size ECDSA signatures are encoded as DER on the
+//! stack and verified with the DER algorithm (one cached key per curve serves both
+//! encodings): aws-lc-rs's `*_FIXED` algorithms convert through heap `BIGNUM`s on every call,
+//! which measured about one percent of an ES256 verification. Unlike `RustCrypto`, this backend allocates (AWS-LC's
 //! verification contexts on the C heap, and each newly cached key), so it is not part of the
 //! zero-allocation guarantee, and needs `std`. AWS-LC is built from source by `aws-lc-sys`
 //! with the system C compiler (no CMake, Go or NASM on x86-64 Linux).
@@ -90,7 +93,9 @@ pub struct AwsLc;
 /// What aws-lc-rs needs for one [`SignatureAlgorithm`].
 enum Params {
     Rsa(&'static RsaParameters),
-    Ec(Curve, &'static EcdsaVerificationAlgorithm),
+    /// The curve, aws-lc-rs's DER algorithm, and whether the signature comes as JOSE's fixed
+    /// `r || s` (which is encoded as DER here first; see [`fixed_to_der`]).
+    Ec(Curve, &'static EcdsaVerificationAlgorithm, bool),
 }
 
 /// The aws-lc-rs algorithm of each [`SignatureAlgorithm`]. The `2048_8192` RSA parameter
@@ -105,11 +110,11 @@ fn params(alg: SignatureAlgorithm) -> Params {
         A::RsaPssSha256 => Params::Rsa(&lc::RSA_PSS_2048_8192_SHA256),
         A::RsaPssSha384 => Params::Rsa(&lc::RSA_PSS_2048_8192_SHA384),
         A::RsaPssSha512 => Params::Rsa(&lc::RSA_PSS_2048_8192_SHA512),
-        A::EcdsaP256Sha256Fixed => Params::Ec(Curve::P256, &lc::ECDSA_P256_SHA256_FIXED),
-        A::EcdsaP384Sha384Fixed => Params::Ec(Curve::P384, &lc::ECDSA_P384_SHA384_FIXED),
-        A::EcdsaP521Sha512Fixed => Params::Ec(Curve::P521, &lc::ECDSA_P521_SHA512_FIXED),
-        A::EcdsaP256Sha256Asn1 => Params::Ec(Curve::P256, &lc::ECDSA_P256_SHA256_ASN1),
-        A::EcdsaP384Sha384Asn1 => Params::Ec(Curve::P384, &lc::ECDSA_P384_SHA384_ASN1),
+        A::EcdsaP256Sha256Fixed => Params::Ec(Curve::P256, &lc::ECDSA_P256_SHA256_ASN1, true),
+        A::EcdsaP384Sha384Fixed => Params::Ec(Curve::P384, &lc::ECDSA_P384_SHA384_ASN1, true),
+        A::EcdsaP521Sha512Fixed => Params::Ec(Curve::P521, &lc::ECDSA_P521_SHA512_ASN1, true),
+        A::EcdsaP256Sha256Asn1 => Params::Ec(Curve::P256, &lc::ECDSA_P256_SHA256_ASN1, false),
+        A::EcdsaP384Sha384Asn1 => Params::Ec(Curve::P384, &lc::ECDSA_P384_SHA384_ASN1, false),
     }
 }
 
@@ -126,11 +131,11 @@ impl Verifier for AwsLc {
             (Params::Rsa(params), PublicKey::Rsa { modulus, exponent }) => {
                 verify_rsa(alg, params, modulus, exponent, message, signature)
             }
-            (Params::Ec(curve, ec_alg), _) => match (curve, *key) {
+            (Params::Ec(curve, ec_alg, fixed), _) => match (curve, *key) {
                 (Curve::P256, PublicKey::EcP256(point))
                 | (Curve::P384, PublicKey::EcP384(point))
                 | (Curve::P521, PublicKey::EcP521(point)) => {
-                    verify_ecdsa(alg, curve, ec_alg, point, message, signature)
+                    verify_ecdsa(curve, ec_alg, fixed, point, message, signature)
                 }
                 _ => Err(SignatureError::KeyMismatch),
             },
@@ -245,21 +250,88 @@ fn verify_rsa(
 }
 
 /// ECDSA: the shared encoding policy, then AWS-LC's point validation (on the curve, not the
-/// identity) and verification.
+/// identity) and verification. Keys are parsed for the DER algorithm of their curve (one
+/// cached key serves both encodings); a fixed `r || s` signature is encoded as DER first.
 fn verify_ecdsa(
-    alg: SignatureAlgorithm,
     curve: Curve,
     ec_alg: &'static EcdsaVerificationAlgorithm,
+    fixed: bool,
     point: &[u8],
     message: &[u8],
     signature: &[u8],
 ) -> Result<(), SignatureError> {
     check_uncompressed(curve, point)?;
-    let key = cached_key(alg, point, 0, || {
+    let cache_alg = match curve {
+        Curve::P256 => SignatureAlgorithm::EcdsaP256Sha256Asn1,
+        Curve::P384 => SignatureAlgorithm::EcdsaP384Sha384Asn1,
+        // No DER algorithm of P-521 in kauthn's set; its own value keys the cache.
+        Curve::P521 => SignatureAlgorithm::EcdsaP521Sha512Fixed,
+    };
+    let key = cached_key(cache_alg, point, 0, || {
         ParsedPublicKey::new(ec_alg, point).map_err(|_| SignatureError::KeyRejected)
     })?;
+    let mut der = [0u8; MAX_DER_SIG_LEN];
+    let signature = if fixed {
+        fixed_to_der(curve, signature, &mut der)?
+    } else {
+        signature
+    };
     key.verify_sig(message, signature)
         .map_err(|_| SignatureError::BadSignature)
+}
+
+/// The longest DER `Ecdsa-Sig-Value` of [`fixed_to_der`]: P-521's two 66-byte integers, each
+/// with a sign octet and a two-octet header, inside a three-octet sequence header.
+const MAX_DER_SIG_LEN: usize = 3 + 2 * (2 + 1 + 66);
+
+/// JOSE's fixed `r || s` (RFC 7518 §3.4) as the DER `Ecdsa-Sig-Value` AWS-LC parses, written
+/// into `out`. aws-lc-rs's own `*_FIXED` algorithms do the same conversion through heap
+/// `BIGNUM`s and an allocated buffer on every call, about one percent of an ES256
+/// verification; this is the same encoding on the stack, with the same rule: the signature
+/// must be exactly twice the curve's scalar length, and each half, read as an unsigned
+/// big-endian integer, is encoded minimally (zero as `02 01 00`, which AWS-LC then rejects as
+/// it rejects every value outside `[1, n-1]`).
+fn fixed_to_der<'o>(
+    curve: Curve,
+    signature: &[u8],
+    out: &'o mut [u8; MAX_DER_SIG_LEN],
+) -> Result<&'o [u8], SignatureError> {
+    let n = curve.scalar_len();
+    if signature.len() != 2 * n {
+        return Err(SignatureError::BadSignature);
+    }
+    let (r, s) = signature.split_at(n);
+    let mut body = [0u8; MAX_DER_SIG_LEN];
+    let mut len = 0usize;
+    for v in [r, s] {
+        let zeros = v.iter().take_while(|&&b| b == 0).count().min(v.len() - 1);
+        let v = v.get(zeros..).unwrap_or_default();
+        let pad = v.first().is_some_and(|b| b & 0x80 != 0);
+        let int_len = v.len() + usize::from(pad);
+        let header = [
+            0x02,
+            u8::try_from(int_len).map_err(|_| SignatureError::BadSignature)?,
+        ];
+        for part in [&header[..], if pad { &[0u8][..] } else { &[][..] }, v] {
+            let end = len + part.len();
+            body.get_mut(len..end)
+                .ok_or(SignatureError::BadSignature)?
+                .copy_from_slice(part);
+            len = end;
+        }
+    }
+    // A body over 127 bytes (P-521) takes the long form of the sequence length.
+    let header: &[u8] = match u8::try_from(len) {
+        Ok(short @ 0..=0x7f) => &[0x30, short],
+        Ok(long) => &[0x30, 0x81, long],
+        Err(_) => return Err(SignatureError::BadSignature),
+    };
+    let total = header.len() + len;
+    let dst = out.get_mut(..total).ok_or(SignatureError::BadSignature)?;
+    let (h, b) = dst.split_at_mut(header.len());
+    h.copy_from_slice(header);
+    b.copy_from_slice(body.get(..len).ok_or(SignatureError::BadSignature)?);
+    Ok(dst)
 }
 
 #[cfg(test)]
@@ -275,6 +347,49 @@ mod tests {
         0x7c, 0x0f, 0x9e, 0x16, 0x2b, 0xce, 0x33, 0x57, 0x6b, 0x31, 0x5e, 0xce, 0xcb, 0xb6, 0x40,
         0x68, 0x37, 0xbf, 0x51, 0xf5,
     ];
+
+    #[test]
+    fn fixed_signatures_become_the_strict_der_that_decodes_back_to_them() {
+        // Edge values of each half (zero, one, leading zeros, the top bit set, all ones) on
+        // every curve: the DER must be what the strict decoder of `ecdsa.rs` (the RustCrypto
+        // backend's) accepts and turns back into the same `r || s`.
+        for curve in [Curve::P256, Curve::P384, Curve::P521] {
+            let n = curve.scalar_len();
+            let mut halves: std::vec::Vec<std::vec::Vec<u8>> = std::vec![
+                std::vec![0; n],
+                std::vec![0xff; n],
+                std::vec![0x80; n],
+                std::vec![0x7f; n],
+            ];
+            for k in [1usize, 2, n - 1] {
+                let mut v = std::vec![0u8; n];
+                v[k] = 0x80;
+                halves.push(v.clone());
+                v[k] = 0x01;
+                halves.push(v);
+            }
+            let mut one = std::vec![0u8; n];
+            one[n - 1] = 1;
+            halves.push(one);
+            for r in &halves {
+                for s in &halves {
+                    let fixed = [r.as_slice(), s.as_slice()].concat();
+                    let mut der = [0u8; MAX_DER_SIG_LEN];
+                    let der = fixed_to_der(curve, &fixed, &mut der).unwrap();
+                    let mut back = std::vec![0u8; 2 * n];
+                    crate::crypto::ecdsa::der_to_fixed(der, &mut back).unwrap();
+                    assert_eq!(back, fixed, "{der:02x?}");
+                }
+            }
+            for len in [0, 1, 2 * n - 1, 2 * n + 1] {
+                let mut der = [0u8; MAX_DER_SIG_LEN];
+                assert_eq!(
+                    fixed_to_der(curve, &std::vec![1u8; len], &mut der),
+                    Err(SignatureError::BadSignature)
+                );
+            }
+        }
+    }
 
     #[test]
     fn parsed_keys_are_cached_and_the_cache_is_bounded() {

@@ -26,7 +26,7 @@ pub(crate) enum Curve {
 
 impl Curve {
     /// Size of a field element and of each of `r` and `s`, in bytes.
-    const fn scalar_len(self) -> usize {
+    pub(crate) const fn scalar_len(self) -> usize {
         match self {
             Curve::P256 => 32,
             Curve::P384 => 48,

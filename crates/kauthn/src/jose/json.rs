@@ -720,6 +720,7 @@ impl Parser<'_, '_> {
         let start = self.pos;
         self.pos += 1;
         let mark = self.names.len();
+        let mut seen = 0u64;
         let mut b = self.token()?;
         if b == b'}' {
             self.pos += 1;
@@ -730,7 +731,14 @@ impl Parser<'_, '_> {
                 return Err(syntax());
             }
             let tok = self.string(true)?;
-            self.check_duplicate(mark, &tok)?;
+            // A name whose hash bit is not yet set in this object's 64-bit filter cannot
+            // repeat an earlier name; only a set bit (a likely repeat or a collision) costs the
+            // search of the object's names.
+            let bit = 1u64 << (tok.hash & 63);
+            if seen & bit != 0 {
+                self.check_duplicate(mark, &tok)?;
+            }
+            seen |= bit;
             if self.token()? != b':' {
                 return Err(syntax());
             }
@@ -1829,6 +1837,36 @@ mod tests {
             "+1",
         ] {
             assert_eq!(ok(t), Err(bad), "{t}");
+        }
+    }
+
+    #[test]
+    fn duplicates_are_found_among_many_members_whatever_the_hash_filter_holds() {
+        // 150 distinct names set every bit of the per-object hash filter many times over, so
+        // both the filter's "maybe" and its "no" are exercised; a repeat of any name at any
+        // later place, in an outer or a nested object, is a duplicate, and no distinct name is.
+        let names: std::vec::Vec<std::string::String> =
+            (0..150).map(|i| std::format!("m{i}")).collect();
+        let doc = |members: &[&str]| {
+            let body: std::vec::Vec<std::string::String> =
+                members.iter().map(|n| std::format!("\"{n}\":1")).collect();
+            std::format!("{{{}}}", body.join(","))
+        };
+        let all: std::vec::Vec<&str> = names.iter().map(std::string::String::as_str).collect();
+        let mut big = std::vec![0u8; 1 << 16];
+        let text = doc(&all);
+        assert!(parse_object(text.as_bytes(), &mut Scratch::new(&mut big)).is_ok());
+        for (i, j) in [(0, 1), (0, 149), (63, 64), (64, 128), (148, 149), (7, 100)] {
+            let mut m = all.clone();
+            m.insert(j + 1, all[i]);
+            for text in [doc(&m), std::format!("{{\"o\":{}}}", doc(&m))] {
+                let r = parse_object(text.as_bytes(), &mut Scratch::new(&mut big));
+                assert_eq!(
+                    r.map(|_| ()),
+                    Err(Malformed::DuplicateMember.into()),
+                    "{i} {j}"
+                );
+            }
         }
     }
 

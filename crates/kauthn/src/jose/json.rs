@@ -1064,12 +1064,21 @@ impl<'a> JsonValue<'a> {
         match self {
             JsonValue::String(s) => Ok(StrList(StrListInner::One(s))),
             JsonValue::Array(a) => {
+                let (mut count, mut first) = (0usize, "");
                 for v in a.iter() {
-                    if !matches!(v, JsonValue::String(_)) {
+                    let JsonValue::String(s) = v else {
                         return Err(ClaimError::NonStringElement.into());
+                    };
+                    if count == 0 {
+                        first = s;
                     }
+                    count += 1;
                 }
-                Ok(StrList(StrListInner::Many(*a)))
+                Ok(StrList(if count == 1 {
+                    StrListInner::OneInArray(first)
+                } else {
+                    StrListInner::Many(*a)
+                }))
             }
             v => Err(wrong(JsonType::StringOrArray, v)),
         }
@@ -1390,6 +1399,9 @@ impl<'a> JsonObject<'a> {
 #[derive(Clone, Copy, Debug)]
 enum StrListInner<'a> {
     One(&'a str),
+    /// An array of exactly one string, the usual `aud`: kept as the string, so that each
+    /// test of the list does not walk the array's text again.
+    OneInArray(&'a str),
     Many(JsonArray<'a>),
 }
 
@@ -1401,7 +1413,7 @@ impl<'a> StrList<'a> {
     /// The strings in order (a single string yields itself).
     pub fn iter(&self) -> impl Iterator<Item = &'a str> + 'a {
         let (one, many) = match self.0 {
-            StrListInner::One(s) => (Some(s), None),
+            StrListInner::One(s) | StrListInner::OneInArray(s) => (Some(s), None),
             StrListInner::Many(a) => (None, Some(a.iter())),
         };
         one.into_iter()
@@ -1410,17 +1422,26 @@ impl<'a> StrList<'a> {
 
     /// True when `s` is one of the strings (exact byte comparison).
     pub fn contains(&self, s: &str) -> bool {
-        self.iter().any(|x| x == s)
+        match self.0 {
+            StrListInner::One(x) | StrListInner::OneInArray(x) => x == s,
+            StrListInner::Many(_) => self.iter().any(|x| x == s),
+        }
     }
 
     /// How many strings.
     pub fn len(&self) -> usize {
-        self.iter().count()
+        match self.0 {
+            StrListInner::One(_) | StrListInner::OneInArray(_) => 1,
+            StrListInner::Many(_) => self.iter().count(),
+        }
     }
 
     /// True when there are none (an empty array).
     pub fn is_empty(&self) -> bool {
-        self.iter().next().is_none()
+        match self.0 {
+            StrListInner::One(_) | StrListInner::OneInArray(_) => false,
+            StrListInner::Many(_) => self.iter().next().is_none(),
+        }
     }
 
     /// True when the claim was a single string rather than an array.
@@ -1868,6 +1889,33 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn string_lists_answer_alike_for_a_string_and_arrays_of_every_size() {
+        let text = br#"{"s":"a","one":["a"],"two":["a","b"],"none":[],"bad":["a",1]}"#;
+        let mut buf = [0u8; 1024];
+        let o = parse_object(text, &mut Scratch::new(&mut buf)).unwrap();
+        let list = |n: &str| o.get(n).unwrap().as_str_or_array();
+        for (name, items, single) in [
+            ("s", &["a"][..], true),
+            ("one", &["a"][..], false),
+            ("two", &["a", "b"][..], false),
+            ("none", &[][..], false),
+        ] {
+            let l = list(name).unwrap();
+            assert_eq!(l.iter().collect::<std::vec::Vec<_>>(), items, "{name}");
+            assert_eq!(l.len(), items.len(), "{name}");
+            assert_eq!(l.is_empty(), items.is_empty(), "{name}");
+            assert_eq!(l.is_single_string(), single, "{name}");
+            for probe in ["a", "b", "c", ""] {
+                assert_eq!(l.contains(probe), items.contains(&probe), "{name} {probe}");
+            }
+        }
+        assert_eq!(
+            list("bad").map(|_| ()),
+            Err(ClaimError::NonStringElement.into())
+        );
     }
 
     #[test]

@@ -196,18 +196,22 @@ impl<'a> Doc<'a> {
 // Validation
 // ---------------------------------------------------------------------------------------
 
-#[derive(Clone, Copy, Default)]
-struct NameEntry {
-    hash: u32,
-    quote: u32,
-    end: u32,
-    escaped: bool,
-    value: u32,
-    /// A string value's closing quote, with `OBJECT` set when it has escapes; an object
-    /// value's index record, with `RECORD` set; a number's end, with `NUMBER` set; 0
-    /// otherwise. A lookup then returns the
-    /// string without scanning it a second time, and the object without searching the arena.
-    value_end: u32,
+/// One member of an object being validated, already in the form of its member-index entry
+/// (see [`Doc`]), so that the finished object's index is one copy of its entries. The value
+/// word records a string value's closing quote (flagged when escaped), an object value's
+/// index record (`RECORD`) or a number's end (`NUMBER`), so that a lookup returns the value
+/// without scanning it again or searching the arena.
+type NameEntry = [u8; MEMBER_LEN];
+
+fn name_entry(hash: u32, quote: u32, end_flagged: u32, value: u32, value_end: u32) -> NameEntry {
+    let mut e = [0u8; MEMBER_LEN];
+    for (d, w) in e
+        .chunks_exact_mut(4)
+        .zip([hash, quote, end_flagged, value, value_end])
+    {
+        d.copy_from_slice(&w.to_le_bytes());
+    }
+    e
 }
 
 struct StrTok {
@@ -608,11 +612,14 @@ impl Parser<'_, '_> {
             .name_bytes(tok.quote, tok.end, tok.escaped)
             .ok_or_else(syntax)?;
         for e in self.names.get(mark..).unwrap_or_default() {
-            if e.hash != tok.hash {
+            if read_u32(e, 0) != Some(tok.hash as usize) {
                 continue;
             }
-            let (q, end) = (e.quote as usize, e.end as usize);
-            if self.name_bytes(q, end, e.escaped) == Some(new) {
+            let (q, end) = (
+                read_u32(e, 4).ok_or_else(syntax)?,
+                read_u32(e, 8).ok_or_else(syntax)?,
+            );
+            if self.name_bytes(q, end & !OBJECT, end & OBJECT != 0) == Some(new) {
                 return Err(Malformed::DuplicateMember.into());
             }
         }
@@ -693,15 +700,7 @@ impl Parser<'_, '_> {
         k.copy_from_slice(&key.to_le_bytes());
         c.copy_from_slice(&count.to_le_bytes());
         head.copy_from_slice(hdr.get(..head.len()).unwrap_or_default());
-        for (chunk, m) in body.chunks_exact_mut(MEMBER_LEN).zip(members) {
-            let flag = if m.escaped { 1 << 31 } else { 0 };
-            let mut e = [0u8; MEMBER_LEN];
-            let words = [m.hash, m.quote, m.end | flag, m.value, m.value_end];
-            for (d, w) in e.chunks_exact_mut(4).zip(words) {
-                d.copy_from_slice(&w.to_le_bytes());
-            }
-            chunk.copy_from_slice(&e);
-        }
+        body.copy_from_slice(members.as_flattened());
         self.out_len += len;
         Some(at)
     }
@@ -761,14 +760,14 @@ impl Parser<'_, '_> {
             } else {
                 self.value_at(first, depth)?;
             }
-            let entry = NameEntry {
-                hash: tok.hash,
-                quote: u32::try_from(tok.quote).map_err(|_| JoseLimit::JsonSize)?,
-                end: u32::try_from(tok.end).map_err(|_| JoseLimit::JsonSize)?,
-                escaped: tok.escaped,
+            let flag = if tok.escaped { OBJECT } else { 0 };
+            let entry = name_entry(
+                tok.hash,
+                u32::try_from(tok.quote).map_err(|_| JoseLimit::JsonSize)?,
+                u32::try_from(tok.end | flag).map_err(|_| JoseLimit::JsonSize)?,
                 value,
                 value_end,
-            };
+            );
             self.names.push(entry).map_err(|_| JoseLimit::JsonMembers)?;
             let sep = self.token()?;
             self.pos += 1;

@@ -133,6 +133,7 @@ impl<'a> Doc<'a> {
     /// quote, flagged when escaped; an object's index record or a number's end, flagged; or
     /// 0): a string, number or indexed object is taken as recorded, anything else is read at
     /// `pos` without walking past it.
+    #[inline(always)]
     fn member_value(&self, pos: usize, end: usize) -> Option<JsonValue<'a>> {
         if end == 0 {
             return self.value_at(pos);

@@ -110,11 +110,12 @@ impl<'a> Extra<'a> {
 
     /// Appends `value` to the values of `key`.
     pub fn push(&mut self, key: &'a str, value: &'a str) -> Result<(), Error> {
-        // A key recorded with no values yet takes its first value in place.
+        // A key recorded with no values yet takes its first value in place. (Entries with a
+        // value, nearly all of them, are passed over before their keys are compared.)
         if let Some(e) = self
             .0
             .iter_mut()
-            .find(|e| e.key == key && e.value.is_none())
+            .find(|e| e.value.is_none() && e.key == key)
         {
             e.value = Some(value);
             return Ok(());

@@ -796,7 +796,7 @@ where
         }
         .map_err(r)?;
 
-        fill_user(&info, scratch, out).map_err(r)?;
+        fill_user(&info, public.sub, scratch, out).map_err(r)?;
         // Valid while now - 60 <= exp: the first invalid second is exp + 61.
         if self.mode == Mode::Bound {
             out.expires_at = public
@@ -807,14 +807,30 @@ where
     }
 }
 
-/// Upstream `ServiceAccountInfo.UserInfo()`.
+/// True when `username` is exactly `system:serviceaccount:<namespace>:<name>`.
+fn is_username(username: &str, namespace: &str, name: &str) -> bool {
+    username
+        .strip_prefix(USER_PREFIX)
+        .and_then(|rest| rest.strip_prefix(namespace))
+        .and_then(|rest| rest.strip_prefix(':'))
+        == Some(name)
+}
+
+/// Upstream `ServiceAccountInfo.UserInfo()`; `sub` is the token's subject.
 fn fill_user<'a>(
     info: &Info<'a>,
+    sub: &'a str,
     scratch: &mut Scratch<'a>,
     out: &mut Response<'a>,
 ) -> Result<(), Error> {
     let user = &mut out.user;
-    user.name = scratch.concat(&[USER_PREFIX, info.namespace, ":", info.name])?;
+    // The name is `sub` itself whenever `sub` spells it (tokens kube-apiserver issues always
+    // do; legacy tokens must): borrowed, not built again in the scratch arena.
+    user.name = if is_username(sub, info.namespace, info.name) {
+        sub
+    } else {
+        scratch.concat(&[USER_PREFIX, info.namespace, ":", info.name])?
+    };
     user.uid = info.uid;
     user.groups.push(ALL_SERVICE_ACCOUNTS_GROUP)?;
     user.groups

@@ -657,6 +657,30 @@ fn bound_user_has_groups_uid_extras_credential_id_and_audiences() {
     );
 }
 
+#[test]
+fn bound_user_name_comes_from_the_private_claims_whatever_sub_says() {
+    // Upstream builds a bound token's user from `kubernetes.io` alone; kauthn borrows `sub`
+    // when it spells the same name, and must build the name whenever it does not.
+    for sub in [
+        "system:serviceaccount:ns:saname",
+        "system:serviceaccount:ns:sanam",
+        "system:serviceaccount:ns:saname2",
+        "system:serviceaccount:ns:",
+        "system:serviceaccount:other:saname",
+        "system:serviceaccount:nssaname",
+        "system:serviceaccounts:ns:saname",
+        "",
+    ] {
+        let claims = bound_claims(NOW, SA_ONLY, "").replace(
+            r#""sub":"system:serviceaccount:ns:saname""#,
+            &format!(r#""sub":"{sub}""#),
+        );
+        let token = token(&k8s_rsa(), K8S_RSA_KID, &claims);
+        let r = run(&bound_auth(), &token, NOW, &["api"]);
+        assert_eq!(r.name(), "system:serviceaccount:ns:saname", "sub {sub:?}");
+    }
+}
+
 fn extras_for(k8s: &str, jti: &str) -> Vec<(String, Vec<String>)> {
     let claims =
         bound_claims(NOW, k8s, "").replace(r#""jti":"fixed""#, &format!(r#""jti":"{jti}""#));

@@ -662,5 +662,19 @@ pub(crate) fn paired(report: &mut Report) {
             &mut [kauthn_row("kauthn_service_account"), peer(false)],
         );
         JSONWEBTOKEN_AWS.store(false, Ordering::Relaxed);
+        // The `jwt_non_signature/*_service_account_sha256` row: the whole service-account
+        // authentication with a verifier that only hashes the signing input.
+        let sa = service_account(&keys, HashOnly);
+        let mut buf = vec![0u8; SCRATCH_LEN];
+        report.compare(
+            "4",
+            &format!(
+                "non-signature work <= 2.5 µs (service account, {label} token, SHA-256 included)"
+            ),
+            Target::TimeAtMost(2500.0),
+            &mut [Row::new("service_account_sha256", || {
+                black_box(authenticate(&sa, black_box(fx.token), &mut buf));
+            })],
+        );
     }
 }

@@ -180,12 +180,14 @@ impl<'a> Doc<'a> {
             }
             let quote = read_u32(e, 4)?;
             let end = read_u32(e, 8)?;
+            // Compared as bytes: slicing the text as `str` would test both ends for char
+            // boundaries first.
             let found = if end & OBJECT != 0 {
-                self.unescaped(quote)?
+                self.unescaped(quote)?.as_bytes()
             } else {
-                self.text.get(quote.checked_add(1)?..end)?
+                self.text.as_bytes().get(quote.checked_add(1)?..end)?
             };
-            if same_name(found.as_bytes(), name.as_bytes()) {
+            if same_name(found, name.as_bytes()) {
                 return Some(Some((read_u32(e, 12)?, read_u32(e, 16)?)));
             }
         }

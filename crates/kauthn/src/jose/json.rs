@@ -329,17 +329,7 @@ fn plain_prefix(s: &[u8], at: usize) -> (usize, bool) {
     const ONES: u64 = u64::from_le_bytes([1; 8]);
     const HIGH: u64 = ONES << 7;
     let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
-    let w = match s.get(at..at.wrapping_add(8)) {
-        Some(w) => word_at(w, 0),
-        None => {
-            let mut last = [0u8; 8];
-            let rest = s.get(at..).unwrap_or_default();
-            if let Some(d) = last.get_mut(..rest.len()) {
-                d.copy_from_slice(rest);
-            }
-            u64::from_le_bytes(last)
-        }
-    };
+    let w = padded_word(s, at);
     // The lowest flag of each mask is exact, so at the lowest flag of all three, the quote
     // mask is set exactly when the byte there is a quote.
     let quote = zero(w ^ (ONES * u64::from(b'"')));
@@ -353,6 +343,24 @@ fn plain_prefix(s: &[u8], at: usize) -> (usize, bool) {
     (n, s.get(at.wrapping_add(n)) == Some(&b'"'))
 }
 
+/// The eight bytes of `s` at `at` as a little-endian word, zero-padded past the end (a zero
+/// byte stops the scans here as a control character or a non-digit would, exactly at the
+/// end of `s`).
+#[inline(always)]
+fn padded_word(s: &[u8], at: usize) -> u64 {
+    match s.get(at..at.wrapping_add(8)) {
+        Some(w) => word_at(w, 0),
+        None => {
+            let mut last = [0u8; 8];
+            let rest = s.get(at..).unwrap_or_default();
+            if let Some(d) = last.get_mut(..rest.len()) {
+                d.copy_from_slice(rest);
+            }
+            u64::from_le_bytes(last)
+        }
+    }
+}
+
 /// The number of ASCII digits at the start of `s[at..]`, a word at a time (NumericDates are
 /// ten digits); bytes past the end count as non-digits.
 #[inline(always)]
@@ -361,18 +369,7 @@ fn digit_run(s: &[u8], at: usize) -> usize {
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let mut n = 0usize;
     loop {
-        let from = at.wrapping_add(n);
-        let w = match s.get(from..from.wrapping_add(8)) {
-            Some(w) => word_at(w, 0),
-            None => {
-                let mut last = [0u8; 8];
-                let rest = s.get(from..).unwrap_or_default();
-                if let Some(d) = last.get_mut(..rest.len()) {
-                    d.copy_from_slice(rest);
-                }
-                u64::from_le_bytes(last)
-            }
-        };
+        let w = padded_word(s, at.wrapping_add(n));
         // A digit XOR '0' is 0..=9; any other byte gives 10 or more (or has its high bit),
         // which adding 0x76 to its low seven bits carries into bit 7, never across a byte.
         let t = w ^ u64::from_le_bytes([b'0'; 8]);

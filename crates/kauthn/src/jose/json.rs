@@ -700,7 +700,8 @@ impl Parser<'_, '_> {
         k.copy_from_slice(&key.to_le_bytes());
         c.copy_from_slice(&count.to_le_bytes());
         head.copy_from_slice(hdr.get(..head.len()).unwrap_or_default());
-        body.copy_from_slice(members.as_flattened());
+        let entries = members.as_flattened();
+        body.get_mut(..entries.len())?.copy_from_slice(entries);
         self.out_len += len;
         Some(at)
     }

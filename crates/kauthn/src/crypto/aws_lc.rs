@@ -38,9 +38,9 @@
 //! lock and clones an `Arc`. JOSE's fixed-size ECDSA signatures are encoded as DER on the
 //! stack and verified with the DER algorithm (one cached key per curve serves both
 //! encodings): aws-lc-rs's `*_FIXED` algorithms convert through heap `BIGNUM`s on every call,
-//! which measured about one percent of an ES256 verification. Unlike `RustCrypto`, this backend allocates (AWS-LC's
-//! verification contexts on the C heap, and each newly cached key), so it is not part of the
-//! zero-allocation guarantee, and needs `std`. AWS-LC is built from source by `aws-lc-sys`
+//! which measured about one percent of an ES256 verification. Unlike `RustCrypto`, this
+//! backend allocates (AWS-LC's verification contexts on the C heap, and each newly cached
+//! key), so it is not part of the zero-allocation guarantee, and needs `std`. AWS-LC is built from source by `aws-lc-sys`
 //! with the system C compiler (no CMake, Go or NASM on x86-64 Linux).
 
 use std::collections::VecDeque;
@@ -52,7 +52,7 @@ use aws_lc_rs::signature::{
 };
 
 use super::ecdsa::{Curve, check_uncompressed};
-use super::rsa::{CheckedKey, check_key};
+use super::rsa::{CheckedKey, check_key, strip_leading_zeros};
 use super::{PublicKey, SignatureAlgorithm, SignatureError, Verifier};
 #[cfg(doc)]
 use super::{RSA_MAX_EXPONENT_BITS, RSA_MAX_MODULUS_BITS, RSA_MIN_EXPONENT, RSA_MIN_MODULUS_BITS};
@@ -190,38 +190,86 @@ fn cached_key(
     Ok(key)
 }
 
-/// A DER INTEGER of the unsigned big-endian `v` (no leading zero bytes) appended to `out`.
-fn push_der_uint(out: &mut Vec<u8>, v: &[u8]) {
-    let pad = v.first().is_some_and(|b| b & 0x80 != 0);
-    push_der_header(out, 0x02, v.len() + usize::from(pad));
-    if pad {
-        out.push(0);
-    }
-    out.extend_from_slice(v);
+/// Where the DER writers below append: a `Vec` for the rare RSA key (parsed once and cached)
+/// and [`StackDer`] for the per-call ECDSA signature.
+trait DerOut {
+    fn put(&mut self, bytes: &[u8]) -> Result<(), SignatureError>;
 }
 
-fn push_der_header(out: &mut Vec<u8>, tag: u8, len: usize) {
-    out.push(tag);
+impl DerOut for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) -> Result<(), SignatureError> {
+        self.extend_from_slice(bytes);
+        Ok(())
+    }
+}
+
+/// A DER value built on the stack; it holds the longest signature [`fixed_to_der`] makes.
+struct StackDer {
+    buf: [u8; MAX_DER_SIG_LEN],
+    len: usize,
+}
+
+impl StackDer {
+    fn new() -> Self {
+        StackDer {
+            buf: [0; MAX_DER_SIG_LEN],
+            len: 0,
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+}
+
+impl DerOut for StackDer {
+    fn put(&mut self, bytes: &[u8]) -> Result<(), SignatureError> {
+        let end = self.len + bytes.len();
+        self.buf
+            .get_mut(self.len..end)
+            .ok_or(SignatureError::BadSignature)?
+            .copy_from_slice(bytes);
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// A DER INTEGER of the unsigned big-endian `v`, appended to `out`: leading zero bytes are
+/// dropped (zero is `02 01 00`) and a sign octet is added when the top bit is set.
+fn push_der_uint(out: &mut impl DerOut, v: &[u8]) -> Result<(), SignatureError> {
+    let v = match strip_leading_zeros(v) {
+        [] => &[0u8][..],
+        v => v,
+    };
+    let pad = v.first().is_some_and(|b| b & 0x80 != 0);
+    push_der_header(out, 0x02, v.len() + usize::from(pad))?;
+    if pad {
+        out.put(&[0])?;
+    }
+    out.put(v)
+}
+
+fn push_der_header(out: &mut impl DerOut, tag: u8, len: usize) -> Result<(), SignatureError> {
     match u8::try_from(len) {
-        Ok(short @ 0..=0x7f) => out.push(short),
-        Ok(one) => out.extend_from_slice(&[0x81, one]),
+        Ok(short @ 0..=0x7f) => out.put(&[tag, short]),
+        Ok(one) => out.put(&[tag, 0x81, one]),
         // Moduli are at most 4096 bits (policy), so two length octets always suffice.
         Err(_) => {
             let [hi, lo] = u16::try_from(len).unwrap_or(u16::MAX).to_be_bytes();
-            out.extend_from_slice(&[0x82, hi, lo]);
+            out.put(&[tag, 0x82, hi, lo])
         }
     }
 }
 
 /// RFC 8017 `RSAPublicKey` DER, which AWS-LC parses.
-fn rsa_public_key_der(modulus: &[u8], exponent: &[u8]) -> Vec<u8> {
+fn rsa_public_key_der(modulus: &[u8], exponent: &[u8]) -> Result<Vec<u8>, SignatureError> {
     let mut body = Vec::with_capacity(modulus.len() + 16);
-    push_der_uint(&mut body, modulus);
-    push_der_uint(&mut body, exponent);
+    push_der_uint(&mut body, modulus)?;
+    push_der_uint(&mut body, exponent)?;
     let mut out = Vec::with_capacity(body.len() + 4);
-    push_der_header(&mut out, 0x30, body.len());
-    out.extend_from_slice(&body);
-    out
+    push_der_header(&mut out, 0x30, body.len())?;
+    out.put(&body)?;
+    Ok(out)
 }
 
 /// RSA: the shared key policy, then AWS-LC with the components stripped of leading zeros.
@@ -236,14 +284,14 @@ fn verify_rsa(
     let CheckedKey {
         modulus, exponent, ..
     } = check_key(modulus, exponent)?;
-    let e_bytes = exponent.to_be_bytes();
-    let zeros = e_bytes.iter().take_while(|&&b| b == 0).count();
-    let e = e_bytes.get(zeros..).unwrap_or_default();
     // AWS-LC accepts every key the policy accepts (its checks are looser; see the module
     // docs), so what remains is the signature: wrong length, not below n, bad padding.
     let key = cached_key(alg, modulus, u64::from(exponent), || {
-        ParsedPublicKey::new(params, rsa_public_key_der(modulus, e))
-            .map_err(|_| SignatureError::BadSignature)
+        ParsedPublicKey::new(
+            params,
+            rsa_public_key_der(modulus, &exponent.to_be_bytes())?,
+        )
+        .map_err(|_| SignatureError::BadSignature)
     })?;
     key.verify_sig(message, signature)
         .map_err(|_| SignatureError::BadSignature)
@@ -270,9 +318,10 @@ fn verify_ecdsa(
     let key = cached_key(cache_alg, point, 0, || {
         ParsedPublicKey::new(ec_alg, point).map_err(|_| SignatureError::KeyRejected)
     })?;
-    let mut der = [0u8; MAX_DER_SIG_LEN];
+    let der;
     let signature = if fixed {
-        fixed_to_der(curve, signature, &mut der)?
+        der = fixed_to_der(curve, signature)?;
+        der.bytes()
     } else {
         signature
     };
@@ -284,54 +333,25 @@ fn verify_ecdsa(
 /// with a sign octet and a two-octet header, inside a three-octet sequence header.
 const MAX_DER_SIG_LEN: usize = 3 + 2 * (2 + 1 + 66);
 
-/// JOSE's fixed `r || s` (RFC 7518 §3.4) as the DER `Ecdsa-Sig-Value` AWS-LC parses, written
-/// into `out`. aws-lc-rs's own `*_FIXED` algorithms do the same conversion through heap
-/// `BIGNUM`s and an allocated buffer on every call, about one percent of an ES256
-/// verification; this is the same encoding on the stack, with the same rule: the signature
-/// must be exactly twice the curve's scalar length, and each half, read as an unsigned
-/// big-endian integer, is encoded minimally (zero as `02 01 00`, which AWS-LC then rejects as
-/// it rejects every value outside `[1, n-1]`).
-fn fixed_to_der<'o>(
-    curve: Curve,
-    signature: &[u8],
-    out: &'o mut [u8; MAX_DER_SIG_LEN],
-) -> Result<&'o [u8], SignatureError> {
+/// JOSE's fixed `r || s` (RFC 7518 §3.4) as the DER `Ecdsa-Sig-Value` AWS-LC parses.
+/// aws-lc-rs's own `*_FIXED` algorithms do the same conversion through heap `BIGNUM`s and an
+/// allocated buffer on every call, about one percent of an ES256 verification; this is the
+/// same encoding on the stack, with the same rule: the signature must be exactly twice the
+/// curve's scalar length, and each half is encoded as an unsigned integer (zero too, which
+/// AWS-LC then rejects as it rejects every value outside `[1, n-1]`).
+fn fixed_to_der(curve: Curve, signature: &[u8]) -> Result<StackDer, SignatureError> {
     let n = curve.scalar_len();
     if signature.len() != 2 * n {
         return Err(SignatureError::BadSignature);
     }
     let (r, s) = signature.split_at(n);
-    let mut body = [0u8; MAX_DER_SIG_LEN];
-    let mut len = 0usize;
-    for v in [r, s] {
-        let zeros = v.iter().take_while(|&&b| b == 0).count().min(v.len() - 1);
-        let v = v.get(zeros..).unwrap_or_default();
-        let pad = v.first().is_some_and(|b| b & 0x80 != 0);
-        let int_len = v.len() + usize::from(pad);
-        let header = [
-            0x02,
-            u8::try_from(int_len).map_err(|_| SignatureError::BadSignature)?,
-        ];
-        for part in [&header[..], if pad { &[0u8][..] } else { &[][..] }, v] {
-            let end = len + part.len();
-            body.get_mut(len..end)
-                .ok_or(SignatureError::BadSignature)?
-                .copy_from_slice(part);
-            len = end;
-        }
-    }
-    // A body over 127 bytes (P-521) takes the long form of the sequence length.
-    let header: &[u8] = match u8::try_from(len) {
-        Ok(short @ 0..=0x7f) => &[0x30, short],
-        Ok(long) => &[0x30, 0x81, long],
-        Err(_) => return Err(SignatureError::BadSignature),
-    };
-    let total = header.len() + len;
-    let dst = out.get_mut(..total).ok_or(SignatureError::BadSignature)?;
-    let (h, b) = dst.split_at_mut(header.len());
-    h.copy_from_slice(header);
-    b.copy_from_slice(body.get(..len).ok_or(SignatureError::BadSignature)?);
-    Ok(dst)
+    let mut body = StackDer::new();
+    push_der_uint(&mut body, r)?;
+    push_der_uint(&mut body, s)?;
+    let mut der = StackDer::new();
+    push_der_header(&mut der, 0x30, body.len)?;
+    der.put(body.bytes())?;
+    Ok(der)
 }
 
 #[cfg(test)]
@@ -374,19 +394,17 @@ mod tests {
             for r in &halves {
                 for s in &halves {
                     let fixed = [r.as_slice(), s.as_slice()].concat();
-                    let mut der = [0u8; MAX_DER_SIG_LEN];
-                    let der = fixed_to_der(curve, &fixed, &mut der).unwrap();
+                    let der = fixed_to_der(curve, &fixed).unwrap();
                     let mut back = std::vec![0u8; 2 * n];
-                    crate::crypto::ecdsa::der_to_fixed(der, &mut back).unwrap();
-                    assert_eq!(back, fixed, "{der:02x?}");
+                    crate::crypto::ecdsa::der_to_fixed(der.bytes(), &mut back).unwrap();
+                    assert_eq!(back, fixed, "{:02x?}", der.bytes());
                 }
             }
             for len in [0, 1, 2 * n - 1, 2 * n + 1] {
-                let mut der = [0u8; MAX_DER_SIG_LEN];
-                assert_eq!(
-                    fixed_to_der(curve, &std::vec![1u8; len], &mut der),
+                assert!(matches!(
+                    fixed_to_der(curve, &std::vec![1u8; len]),
                     Err(SignatureError::BadSignature)
-                );
+                ));
             }
         }
     }
@@ -416,19 +434,19 @@ mod tests {
     #[test]
     fn rsa_public_keys_are_encoded_as_der() {
         assert_eq!(
-            rsa_public_key_der(&[0x80, 0x01], &[0x01, 0x00, 0x01]),
+            rsa_public_key_der(&[0x80, 0x01], &[0x01, 0x00, 0x01]).unwrap(),
             [
                 0x30, 0x0a, 0x02, 0x03, 0x00, 0x80, 0x01, 0x02, 0x03, 0x01, 0x00, 0x01
             ]
         );
-        let der = rsa_public_key_der(&[0xff; 256], &[3]);
+        let der = rsa_public_key_der(&[0xff; 256], &[3]).unwrap();
         assert_eq!(
             &der[..9],
             &[0x30, 0x82, 0x01, 0x08, 0x02, 0x82, 0x01, 0x01, 0x00]
         );
         assert_eq!(&der[der.len() - 3..], &[0x02, 0x01, 0x03]);
         assert_eq!(der.len(), 4 + 0x108);
-        let der = rsa_public_key_der(&[0x7f; 200], &[3]);
+        let der = rsa_public_key_der(&[0x7f; 200], &[3]).unwrap();
         assert_eq!(&der[..6], &[0x30, 0x81, 0xce, 0x02, 0x81, 0xc8]);
     }
 }

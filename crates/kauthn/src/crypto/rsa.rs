@@ -278,7 +278,7 @@ fn load<const LIMBS: usize>(bytes: &[u8]) -> Option<Uint<LIMBS>> {
     Some(Uint::from_be_slice(window))
 }
 
-fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
+pub(crate) fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
     let zeros = bytes.iter().take_while(|&&b| b == 0).count();
     bytes.get(zeros..).unwrap_or_default()
 }

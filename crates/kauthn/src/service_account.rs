@@ -363,12 +363,17 @@ pub fn is_dns1123_subdomain(s: &str) -> bool {
 /// Upstream `SplitUsername`: `system:serviceaccount:<ns>:<name>` with a valid namespace and
 /// name, else `None`.
 pub fn split_username(username: &str) -> Option<(&str, &str)> {
-    let rest = username.strip_prefix(USER_PREFIX)?;
-    let (ns, name) = rest.split_once(':')?;
+    let (ns, name) = username_parts(username)?;
     if name.contains(':') || !is_dns1123_label(ns) || !is_dns1123_subdomain(name) {
         return None;
     }
     Some((ns, name))
+}
+
+/// The namespace and name of `system:serviceaccount:<ns>:<name>` (split at the first `:` after
+/// the prefix), not validated.
+fn username_parts(username: &str) -> Option<(&str, &str)> {
+    username.strip_prefix(USER_PREFIX)?.split_once(':')
 }
 
 // ---------------------------------------------------------------------------------------
@@ -807,15 +812,6 @@ where
     }
 }
 
-/// True when `username` is exactly `system:serviceaccount:<namespace>:<name>`.
-fn is_username(username: &str, namespace: &str, name: &str) -> bool {
-    username
-        .strip_prefix(USER_PREFIX)
-        .and_then(|rest| rest.strip_prefix(namespace))
-        .and_then(|rest| rest.strip_prefix(':'))
-        == Some(name)
-}
-
 /// Upstream `ServiceAccountInfo.UserInfo()`; `sub` is the token's subject.
 fn fill_user<'a>(
     info: &Info<'a>,
@@ -825,8 +821,9 @@ fn fill_user<'a>(
 ) -> Result<(), Error> {
     let user = &mut out.user;
     // The name is `sub` itself whenever `sub` spells it (tokens kube-apiserver issues always
-    // do; legacy tokens must): borrowed, not built again in the scratch arena.
-    user.name = if is_username(sub, info.namespace, info.name) {
+    // do; legacy tokens must): borrowed, not built again in the scratch arena. The namespace
+    // and name were validated (no `:` in either), so equal parts mean equal strings.
+    user.name = if username_parts(sub) == Some((info.namespace, info.name)) {
         sub
     } else {
         scratch.concat(&[USER_PREFIX, info.namespace, ":", info.name])?

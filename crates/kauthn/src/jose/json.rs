@@ -136,7 +136,7 @@ impl<'a> Doc<'a> {
     #[inline(always)]
     fn member_value(&self, pos: usize, end: usize) -> Option<JsonValue<'a>> {
         if end == 0 {
-            return self.value_at(pos);
+            return self.read_value(pos);
         }
         if end & RECORD != 0 {
             return Some(JsonValue::Object(self.object_at(pos, Some(end & !RECORD))));
@@ -157,7 +157,7 @@ impl<'a> Doc<'a> {
     /// The value at `pos`, read from the text (an array, a literal, or an object without an
     /// index). Out of line, so that the recorded cases above keep a small stack frame.
     #[inline(never)]
-    fn value_at(&self, pos: usize) -> Option<JsonValue<'a>> {
+    fn read_value(&self, pos: usize) -> Option<JsonValue<'a>> {
         Reader { doc: *self, pos }.value_shallow()
     }
 
@@ -292,19 +292,11 @@ fn same_name(a: &[u8], b: &[u8]) -> bool {
 /// of the first quote, backslash or control character, or `bytes.len()`. Eight bytes per
 /// step: claim strings (URLs, UIDs, names) are tens of bytes long.
 fn plain_run(bytes: &[u8]) -> usize {
-    const ONES: u64 = u64::from_le_bytes([1; 8]);
-    const HIGH: u64 = ONES << 7;
-    // High bit set in each byte of `v` that is zero; a borrow can also flag bytes above a
-    // zero byte, never below one, so the lowest flag is always exact.
-    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
     let mut words = bytes.chunks_exact(8);
     let mut at = 0;
     for w in words.by_ref() {
         let Ok(w) = <[u8; 8]>::try_from(w) else { break };
-        let w = u64::from_le_bytes(w);
-        let hit = zero(w ^ (ONES * u64::from(b'"')))
-            | zero(w ^ (ONES * u64::from(b'\\')))
-            | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
+        let (hit, _) = string_stops(u64::from_le_bytes(w));
         if hit != 0 {
             return at + (hit.trailing_zeros() / 8) as usize;
         }
@@ -326,21 +318,41 @@ fn plain_run(bytes: &[u8]) -> usize {
 /// would add a load to that chain for every string.
 #[inline(always)]
 fn plain_prefix(s: &[u8], at: usize) -> (usize, bool) {
-    const ONES: u64 = u64::from_le_bytes([1; 8]);
-    const HIGH: u64 = ONES << 7;
-    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
-    let w = padded_word(s, at);
-    // The lowest flag of each mask is exact, so at the lowest flag of all three, the quote
-    // mask is set exactly when the byte there is a quote.
-    let quote = zero(w ^ (ONES * u64::from(b'"')));
-    let hit =
-        quote | zero(w ^ (ONES * u64::from(b'\\'))) | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
+    let (hit, quote) = string_stops(padded_word(s, at));
     if hit != 0 {
+        // The lowest flag of each mask is exact, so at the lowest flag of all, the quote
+        // mask is set exactly when the byte there is a quote.
         let lowest = hit & hit.wrapping_neg();
         return ((hit.trailing_zeros() / 8) as usize, quote & lowest != 0);
     }
     let n = 8 + plain_run(s.get(at.wrapping_add(8)..).unwrap_or_default());
     (n, s.get(at.wrapping_add(n)) == Some(&b'"'))
+}
+
+/// The bytes of `w` (little-endian) that stop a string scan: the high bit of each quote,
+/// backslash or control character, and of each quote alone. A borrow can also flag bytes
+/// above a flagged byte, never below one, so the lowest flag of each mask is always exact.
+#[inline(always)]
+fn string_stops(w: u64) -> (u64, u64) {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = ONES << 7;
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let quote = zero(w ^ (ONES * u64::from(b'"')));
+    let hit =
+        quote | zero(w ^ (ONES * u64::from(b'\\'))) | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
+    (hit, quote)
+}
+
+/// The high bit of each byte of `w` that is not an ASCII digit, and the digits' values (each
+/// byte XOR `'0'`, meaningful where no bit is set). A digit XOR '0' is 0..=9; any other byte
+/// gives 10 or more (or has its high bit), which adding 0x76 to its low seven bits carries
+/// into bit 7, never across a byte.
+#[inline(always)]
+fn non_digits(w: u64) -> (u64, u64) {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let t = w ^ u64::from_le_bytes([b'0'; 8]);
+    ((((t & LOW7) + 0x7676_7676_7676_7676) | t) & HIGH, t)
 }
 
 /// The eight bytes of `s` at `at` as a little-endian word, zero-padded past the end (a zero
@@ -365,15 +377,9 @@ fn padded_word(s: &[u8], at: usize) -> u64 {
 /// ten digits); bytes past the end count as non-digits.
 #[inline(always)]
 fn digit_run(s: &[u8], at: usize) -> usize {
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
     let mut n = 0usize;
     loop {
-        let w = padded_word(s, at.wrapping_add(n));
-        // A digit XOR '0' is 0..=9; any other byte gives 10 or more (or has its high bit),
-        // which adding 0x76 to its low seven bits carries into bit 7, never across a byte.
-        let t = w ^ u64::from_le_bytes([b'0'; 8]);
-        let other = (((t & LOW7) + 0x7676_7676_7676_7676) | t) & HIGH;
+        let (other, _) = non_digits(padded_word(s, at.wrapping_add(n)));
         if other != 0 {
             return n + (other.trailing_zeros() / 8) as usize;
         }
@@ -1462,10 +1468,8 @@ fn small_integer(b: &[u8]) -> Option<i64> {
     if b.len() < 8 || b.len() > 16 {
         return if b.len() > 16 { None } else { digit_fold(0, b) };
     }
-    let w = word_at(b, 0);
-    let t = w ^ u64::from_le_bytes([b'0'; 8]);
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    if (((t & LOW7) + 0x7676_7676_7676_7676) | t) & 0x8080_8080_8080_8080 != 0 {
+    let (other, t) = non_digits(word_at(b, 0));
+    if other != 0 {
         return None;
     }
     // `t` holds the eight digit values, the first (most significant) in the low byte.

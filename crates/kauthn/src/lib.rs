@@ -58,6 +58,7 @@ mod bootstrap;
 mod cache;
 pub mod crypto;
 mod error;
+mod hex;
 pub mod jose;
 mod jwt;
 pub mod oidc;

@@ -464,8 +464,6 @@ impl Sink for Writer<'_> {
     }
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
 /// Writes `bytes` as a JSON string the way Go's `encoding/json` does with HTML escaping on.
 fn json_string<S: Sink>(s: &mut S, bytes: &[u8]) -> Result<(), Error> {
     s.put(b"\"")?;
@@ -485,12 +483,9 @@ fn json_string<S: Sink>(s: &mut S, bytes: &[u8]) -> Result<(), Error> {
                 '\u{2028}' => b"\\u2028",
                 '\u{2029}' => b"\\u2029",
                 '\0'..='\u{1f}' | '<' | '>' | '&' => {
-                    let b = u32::from(c);
-                    let hi = usize::try_from(b >> 4).unwrap_or(0);
-                    let lo = usize::try_from(b & 0xf).unwrap_or(0);
+                    // Every character of this arm is below U+0080, so one byte holds it.
                     let [.., h, l] = &mut u;
-                    *h = HEX.get(hi).copied().unwrap_or(b'0');
-                    *l = HEX.get(lo).copied().unwrap_or(b'0');
+                    [*h, *l] = crate::hex::hex_pair(u8::try_from(c).unwrap_or(0));
                     &u
                 }
                 _ => continue,

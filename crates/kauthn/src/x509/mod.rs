@@ -347,20 +347,6 @@ fn push_group<'a>(
     }
 }
 
-/// The two lowercase hex digits of every byte value, built at compile time.
-// Evaluated at compile time: an index out of range would fail the build, not panic.
-#[allow(clippy::indexing_slicing)]
-const HEX_PAIRS: [[u8; 2]; 256] = {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut table = [[0u8; 2]; 256];
-    let mut b = 0usize;
-    while b < 256 {
-        table[b] = [HEX[b >> 4], HEX[b & 0x0f]];
-        b += 1;
-    }
-    table
-};
-
 /// `X509SHA256=<64 lowercase hex digits>` of `der`, written into `scratch`.
 pub fn credential_id<'a>(der: &[u8], scratch: &mut Scratch<'a>) -> Result<&'a str, Error> {
     const PREFIX: &[u8] = b"X509SHA256=";
@@ -369,10 +355,7 @@ pub fn credential_id<'a>(der: &[u8], scratch: &mut Scratch<'a>) -> Result<&'a st
     let (prefix, hex) = out.split_at_mut(PREFIX.len());
     prefix.copy_from_slice(PREFIX);
     for (pair, byte) in hex.chunks_exact_mut(2).zip(digest.iter()) {
-        // A `u8` indexes a 256-entry table: no bounds check is left, and no branch.
-        if let Some(digits) = HEX_PAIRS.get(usize::from(*byte)) {
-            pair.copy_from_slice(digits);
-        }
+        pair.copy_from_slice(&crate::hex::hex_pair(*byte));
     }
     let out: &'a [u8] = out;
     core::str::from_utf8(out).map_err(|_| Error::X509(X509Error::Malformed("credential id")))

@@ -4,12 +4,12 @@
 //! its characters and no branches on them. `base64ct`'s `Base64UrlUnpadded` does that one
 //! character at a time, with five range checks each, which for a 1 KB token cost more than
 //! the rest of the token's non-signature work together. So texts are decoded here in
-//! 16-character blocks (one SSE2 register; two per step left too few registers for the
-//! masks' constants), with branch-free range masks written on byte lanes (which the
-//! compiler vectorizes with SSE2, present on every x86-64) and the 6-bit values packed within
-//! 64-bit words. The last partial block is padded with `A` (value 0) and decoded the same
-//! way; its real bytes do not depend on the padding. The length rule (`decoded_len`) and
-//! the trailing-bits rule (below) are checked here, after the whole text was read.
+//! 16-character blocks, with branch-free masks: written on byte lanes and packed within
+//! 64-bit words (portable; the compiler vectorizes the masks), and on x86-64, for every
+//! whole block, with SSE2 compares and multiply-adds (the `sse2` module). The last partial
+//! block is padded with `A` (value 0) and decoded the portable way; its real bytes do not
+//! depend on the padding. The length rule (`decoded_len`) and the trailing-bits rule
+//! (below) are checked here, after the whole text was read.
 //!
 //! `base64ct` stays the reference: the unit tests below try every byte value at every
 //! position and every length against it, and the `jws` fuzz target asserts on every input
@@ -42,6 +42,14 @@ const BLOCK: usize = 16;
 /// Bytes one block decodes to.
 const BLOCK_OUT: usize = BLOCK / 4 * 3;
 
+/// `d` as a wrapping byte addend (the offsets below are differences of ASCII codes, some
+/// negative).
+#[inline(always)]
+const fn low_byte(d: i16) -> u8 {
+    let [low, _] = d.to_le_bytes();
+    low
+}
+
 /// The 6-bit value of a base64url character (in the low six bits; for a character outside
 /// the alphabet the value is garbage) and 0xff when `c` is in the alphabet, else 0, with no
 /// branch on `c` and no lookup indexed by it. Written on bytes, so that a loop over a block
@@ -61,7 +69,7 @@ fn value_ct(c: u8) -> (u8, u8) {
     let (dash, underscore) = (is(b'-'), is(b'_'));
     // Offsets, as wrapping additions: '0' -> 52; 'A' -> 0 (52 - '0' then 0 - 'A' + '0' - 52);
     // 'a' -> 26; '-' -> 62; '_' -> 63 (from the upper case's offset, '_' being over '@').
-    let step = |m: u8, d: i16| m & (d as u8);
+    let step = |m: u8, d: i16| m & low_byte(d);
     let offset = step(digits, 52 - 48)
         .wrapping_add(step(upper, -65 - (52 - 48)))
         .wrapping_add(step(lower, (26 - 97) - (-65)))
@@ -109,6 +117,119 @@ fn decode_block(src: &[u8; BLOCK], dst: &mut [u8; BLOCK_OUT], valid: &mut [u8; B
     }
 }
 
+/// The whole blocks' decoder on x86-64: the same classification as [`value_ct`], and the
+/// packing done with SSE2 multiply-adds (`pmaddwd`). The compiler vectorizes the
+/// classification written on bytes, but not the packing: it turned every lane-wise form of
+/// it back into scalar shifts. `core::arch`'s intrinsics need `unsafe` at the call here, so
+/// they come through `safe_arch`, which exposes each one as a safe function exactly when its
+/// target feature is enabled at build time (SSE2 is part of the x86-64 baseline).
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+mod sse2 {
+    use safe_arch::{
+        add_i8_m128i, bitand_m128i, bitor_m128i, cmp_eq_mask_i8_m128i, cmp_gt_mask_i8_m128i,
+        get_i64_from_m128i_s, load_unaligned_m128i, m128i, mul_i16_horizontal_add_m128i,
+        pack_i32_to_i16_m128i, set_splat_i8_m128i, set_splat_i32_m128i, set_splat_i64_m128i,
+        shl_imm_u32_m128i, shr_imm_u32_m128i, shr_imm_u64_m128i, store_unaligned_m128i,
+        unpack_high_i8_m128i, unpack_high_i64_m128i, unpack_low_i8_m128i, zeroed_m128i,
+    };
+
+    use super::{BLOCK, BLOCK_OUT};
+
+    /// The byte `k` in every lane.
+    #[inline(always)]
+    fn splat(k: u8) -> m128i {
+        set_splat_i8_m128i(i8::from_ne_bytes([k]))
+    }
+
+    /// Decodes one block into `dst` and ANDs its characters' membership of the alphabet into
+    /// `valid` (all lanes stay 0xff while every character is in it), as the portable
+    /// `decode_block` does.
+    #[inline(always)]
+    pub(super) fn decode_block(src: &[u8; BLOCK], dst: &mut [u8; BLOCK_OUT], valid: &mut m128i) {
+        let c = load_unaligned_m128i(src);
+        let and = bitand_m128i;
+        let add = add_i8_m128i;
+        // Signed compares: a byte of 0x80 or more is negative, below every threshold.
+        let digits = cmp_gt_mask_i8_m128i(c, splat(b'/'));
+        let upper = cmp_gt_mask_i8_m128i(c, splat(b'@'));
+        let lower = cmp_gt_mask_i8_m128i(c, splat(b'`'));
+        let dash = cmp_eq_mask_i8_m128i(c, splat(b'-'));
+        let underscore = cmp_eq_mask_i8_m128i(c, splat(b'_'));
+        // `value_ct`'s offsets, as wrapping byte additions.
+        let step = |m: m128i, d: i16| and(m, splat(super::low_byte(d)));
+        let offset = add(
+            add(step(digits, 52 - 48), step(upper, -65 - (52 - 48))),
+            add(
+                add(step(lower, (26 - 97) - (-65)), step(dash, 62 - 45)),
+                step(underscore, (63 - 95) - (-65)),
+            ),
+        );
+        let v = add(c, offset);
+        // In a range when under its end: ':' from '0', '[' from 'A', '{' from 'a'. Below
+        // '0' the end is 0, which a negative byte is under too, so the digits' mask (clear
+        // below '0' and for negative bytes) is ANDed in.
+        let end = add(
+            add(step(digits, 0x3a), step(upper, 0x5b - 0x3a)),
+            step(lower, 0x7b - 0x5b),
+        );
+        let in_range = and(cmp_gt_mask_i8_m128i(end, c), digits);
+        *valid = and(*valid, bitor_m128i(bitor_m128i(in_range, dash), underscore));
+
+        // Values to 12-bit pairs (v0 * 64 + v1) in 32-bit lanes, narrowed to 16-bit lanes,
+        // then pairs of those to 24-bit groups (p0 * 4096 + p1), one per 32-bit lane.
+        let zero = zeroed_m128i();
+        let pair = set_splat_i32_m128i(0x0001_0040);
+        let pairs = pack_i32_to_i16_m128i(
+            mul_i16_horizontal_add_m128i(unpack_low_i8_m128i(v, zero), pair),
+            mul_i16_horizontal_add_m128i(unpack_high_i8_m128i(v, zero), pair),
+        );
+        let g = mul_i16_horizontal_add_m128i(pairs, set_splat_i32_m128i(0x0001_1000));
+        // Each group's three bytes in output order (high byte first) at the bottom of its
+        // lane: g >> 16, g's middle byte, g's low byte moved up two bytes.
+        let swapped = bitor_m128i(
+            bitor_m128i(
+                shr_imm_u32_m128i::<16>(g),
+                and(g, set_splat_i32_m128i(0xff00)),
+            ),
+            shr_imm_u32_m128i::<8>(shl_imm_u32_m128i::<24>(g)),
+        );
+        // Two groups per 64-bit half, side by side: six bytes at the bottom of each half.
+        let six = bitor_m128i(
+            and(swapped, set_splat_i64_m128i(0x00ff_ffff)),
+            and(
+                shr_imm_u64_m128i::<8>(swapped),
+                set_splat_i64_m128i(0xffff_ff00_0000),
+            ),
+        );
+        let (first, second) = dst.split_at_mut(BLOCK_OUT / 2);
+        for (out, half) in [
+            (first, get_i64_from_m128i_s(six)),
+            (
+                second,
+                get_i64_from_m128i_s(unpack_high_i64_m128i(six, six)),
+            ),
+        ] {
+            if let Some(bytes) = half.to_le_bytes().get(..out.len()) {
+                out.copy_from_slice(bytes);
+            }
+        }
+    }
+
+    /// The block decoder's `valid` accumulator, all ones.
+    #[inline(always)]
+    pub(super) fn all_valid() -> m128i {
+        set_splat_i8_m128i(-1)
+    }
+
+    /// The accumulator's lanes as bytes.
+    #[inline(always)]
+    pub(super) fn lanes(valid: m128i) -> [u8; BLOCK] {
+        let mut out = [0u8; BLOCK];
+        store_unaligned_m128i(&mut out, valid);
+        out
+    }
+}
+
 /// Decodes `src` into `dst` exactly; `dst.len()` must be `decoded_len(src.len())`.
 ///
 /// The length rule is `decoded_len`'s; the last partial block is decoded as a whole block
@@ -121,17 +242,34 @@ pub(crate) fn decode_into<'o>(src: &[u8], dst: &'o mut [u8]) -> Result<&'o [u8],
     if dst.len() != len {
         return Err(Malformed::Base64.into());
     }
-    let mut valid = [0xffu8; BLOCK];
     let mut src_blocks = src.chunks_exact(BLOCK);
     let mut dst_blocks = dst.chunks_exact_mut(BLOCK_OUT);
-    for (s, d) in src_blocks.by_ref().zip(dst_blocks.by_ref()) {
-        if let (Ok(s), Ok(d)) = (
-            <&[u8; BLOCK]>::try_from(s),
-            <&mut [u8; BLOCK_OUT]>::try_from(d),
-        ) {
-            decode_block(s, d, &mut valid);
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    let mut valid = {
+        let mut valid = sse2::all_valid();
+        for (s, d) in src_blocks.by_ref().zip(dst_blocks.by_ref()) {
+            if let (Ok(s), Ok(d)) = (
+                <&[u8; BLOCK]>::try_from(s),
+                <&mut [u8; BLOCK_OUT]>::try_from(d),
+            ) {
+                sse2::decode_block(s, d, &mut valid);
+            }
         }
-    }
+        sse2::lanes(valid)
+    };
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+    let mut valid = {
+        let mut valid = [0xffu8; BLOCK];
+        for (s, d) in src_blocks.by_ref().zip(dst_blocks.by_ref()) {
+            if let (Ok(s), Ok(d)) = (
+                <&[u8; BLOCK]>::try_from(s),
+                <&mut [u8; BLOCK_OUT]>::try_from(d),
+            ) {
+                decode_block(s, d, &mut valid);
+            }
+        }
+        valid
+    };
     let tail_src = src_blocks.remainder();
     let tail_dst = dst_blocks.into_remainder();
     if !tail_src.is_empty() {
@@ -269,6 +407,43 @@ mod tests {
                 let mut t = text.clone();
                 t[pos] = b;
                 agrees_with_base64ct(&t);
+            }
+        }
+    }
+
+    /// The portable block decoder and the SSE2 one, which `decode_into` uses for whole
+    /// blocks on x86-64 (so the portable one runs there only for the last partial block):
+    /// the same alphabet flags for every byte value at every position, and the same bytes
+    /// wherever every character is in the alphabet.
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    #[test]
+    fn sse2_block_decoder_agrees_with_the_portable_one() {
+        let check = |src: &[u8; BLOCK]| {
+            let (mut ours, mut theirs) = ([0u8; BLOCK_OUT], [0u8; BLOCK_OUT]);
+            let mut valid = [0xffu8; BLOCK];
+            decode_block(src, &mut ours, &mut valid);
+            let mut valid_sse2 = sse2::all_valid();
+            sse2::decode_block(src, &mut theirs, &mut valid_sse2);
+            assert_eq!(valid, sse2::lanes(valid_sse2), "{src:?}");
+            // A block with a character outside the alphabet decodes to garbage, which differs
+            // (the portable packing masks each value to six bits) and is never used.
+            if valid == [0xff; BLOCK] {
+                assert_eq!(ours, theirs, "{src:?}");
+            }
+        };
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        for (start, _) in alphabet.iter().enumerate().step_by(BLOCK) {
+            let mut src = [0u8; BLOCK];
+            for (i, s) in src.iter_mut().enumerate() {
+                *s = alphabet[(start + i * 5) % alphabet.len()];
+            }
+            check(&src);
+            for pos in 0..BLOCK {
+                for b in 0..=255u8 {
+                    let mut t = src;
+                    t[pos] = b;
+                    check(&t);
+                }
             }
         }
     }

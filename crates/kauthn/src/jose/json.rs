@@ -28,6 +28,7 @@
 use core::fmt;
 
 use super::error::{ClaimError, JoseError, JoseLimit, JsonType, Malformed};
+use super::stops::Window;
 use super::{MAX_JSON_DEPTH, MAX_JSON_LEN, MAX_JSON_MEMBERS, MAX_NUMERIC_DATE};
 use crate::{Scratch, UnixTime};
 
@@ -309,26 +310,6 @@ fn plain_run(bytes: &[u8]) -> usize {
         .unwrap_or(rest.len())
 }
 
-/// [`plain_run`] of `s[at..]` for strings, which are mostly shorter than a word: the first
-/// word is tested in place (padded with zeros past the end, which stop the run as control
-/// characters do, exactly at the end), and only a run longer than a word is handed on.
-///
-/// Also says whether the run stops at a quote, known from the masks: the parser's position
-/// is one long chain of dependent loads, and reading the stop byte back to learn what it is
-/// would add a load to that chain for every string.
-#[inline(always)]
-fn plain_prefix(s: &[u8], at: usize) -> (usize, bool) {
-    let (hit, quote) = string_stops(padded_word(s, at));
-    if hit != 0 {
-        // The lowest flag of each mask is exact, so at the lowest flag of all, the quote
-        // mask is set exactly when the byte there is a quote.
-        let lowest = hit & hit.wrapping_neg();
-        return ((hit.trailing_zeros() / 8) as usize, quote & lowest != 0);
-    }
-    let n = 8 + plain_run(s.get(at.wrapping_add(8)..).unwrap_or_default());
-    (n, s.get(at.wrapping_add(n)) == Some(&b'"'))
-}
-
 /// The bytes of `w` (little-endian) that stop a string scan: the high bit of each quote,
 /// backslash or control character, and of each quote alone. A borrow can also flag bytes
 /// above a flagged byte, never below one, so the lowest flag of each mask is always exact.
@@ -472,6 +453,8 @@ struct Parser<'t, 'o> {
     // The members of the objects being validated, innermost last. A heapless `Vec` rather
     // than an array: an array of `MAX_JSON_MEMBERS` entries (5 KB) was zeroed on every call.
     names: heapless::Vec<NameEntry, MAX_JSON_MEMBERS>,
+    // The stop masks of the 64 bytes the last string scan read.
+    win: Window,
 }
 
 impl Parser<'_, '_> {
@@ -548,7 +531,7 @@ impl Parser<'_, '_> {
         loop {
             // Skip the run of plain characters in one tight scan; the match below sees only
             // the quote, a backslash or a control character (or the end of input).
-            let (n, quote) = plain_prefix(self.s, self.pos);
+            let (n, quote) = self.win.plain_run(self.s, self.pos);
             self.pos += n;
             if quote {
                 self.pos += 1;
@@ -808,6 +791,7 @@ pub fn parse_object<'a>(
             out: buf,
             out_len: 0,
             names: heapless::Vec::new(),
+            win: Window::new(text),
         };
         p.ws();
         start = p.pos;
@@ -1702,37 +1686,6 @@ mod tests {
         ] {
             let t = std::format!("{v}");
             assert_eq!(small_integer(t.as_bytes()), Some(v));
-        }
-    }
-
-    #[test]
-    fn plain_prefix_is_plain_run_from_every_start() {
-        // The in-place first word must agree with the general scan from every start, in
-        // texts of every length (so the first word is whole, cut by the end, or empty) and
-        // with a stop at every position.
-        let plain: std::vec::Vec<u8> = (0..24u8)
-            .map(|i| [b'!', b'#', b'[', b']', 0x20, 0xff, 0x80][usize::from(i % 7)])
-            .collect();
-        for len in 0..=plain.len() {
-            for pos in 0..=len {
-                for stop in [None, Some(0u8), Some(0x1f), Some(b'"'), Some(b'\\')] {
-                    let mut t = plain[..len].to_vec();
-                    if let (Some(b), Some(slot)) = (stop, t.get_mut(pos)) {
-                        *slot = b;
-                    }
-                    // A quote just after another stop must not be taken for it.
-                    if stop.is_some_and(|b| b != b'"') {
-                        if let Some(slot) = t.get_mut(pos + 2) {
-                            *slot = b'"';
-                        }
-                    }
-                    for at in 0..=len {
-                        let n = plain_run(&t[at..]);
-                        let quote = t.get(at + n) == Some(&b'"');
-                        assert_eq!(plain_prefix(&t, at), (n, quote), "{t:?} from {at}");
-                    }
-                }
-            }
         }
     }
 

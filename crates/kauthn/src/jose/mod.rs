@@ -27,6 +27,7 @@ mod key;
 #[cfg(feature = "alloc")]
 mod owned;
 mod pem;
+mod stops;
 
 pub use alg::{Algorithm, AlgorithmSet, KeyKind};
 pub use base64url::decode as decode_base64url;

@@ -13,11 +13,11 @@
 //! 4. only then the payload is decoded and, for [`verify_jws`], read as a JSON object.
 
 use super::alg::{Algorithm, AlgorithmSet};
-use super::base64url;
 use super::error::{JoseError, JoseLimit, KeyProblem, Malformed, Unsupported};
 use super::json::{JsonObject, JsonValue, parse_object};
 use super::key::{KeyRef, KeySource};
 use super::{MAX_KID_LEN, MAX_TOKEN_LEN};
+use super::{base64url, bytemask};
 use crate::Scratch;
 use crate::crypto::{PreparedKey, SignatureError, Verifier};
 
@@ -117,54 +117,31 @@ pub struct UnverifiedJws<'a> {
 type Segments<'t> = (&'t [u8], &'t [u8], &'t [u8]);
 
 /// The number of `.` in `token` and the positions of the first two, in one pass: a byte-wise
-/// scan of a 1 KiB token was a tenth of the non-signature work.
+/// scan of a 1 KiB token was a tenth of the non-signature work. Dots are rare (two per
+/// token), so each 64-byte block is one mask ([`bytemask::equal`]), nearly always empty.
 pub(crate) fn find_dots(token: &[u8]) -> (usize, [usize; 2]) {
-    const DOTS: u64 = u64::from_le_bytes([b'.'; 8]);
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     let mut count = 0usize;
     let mut found = [0usize; 2];
-    let mut record = |pos: usize| {
-        if let Some(slot) = found.get_mut(count) {
-            *slot = pos;
-        }
-        count += 1;
-    };
-    let word = |w: &[u8]| <[u8; 8]>::try_from(w).map_or(0, u64::from_le_bytes) ^ DOTS;
-    // The high bit of each byte that is zero in `w` (a `.`), exactly: no carry crosses a byte
-    // because (x & 0x7f) + 0x7f <= 0xfe.
-    let zeros = |w: u64| !(((w & LOW7) + LOW7) | w | LOW7);
-    let mut record_all = |mut z: u64, at: usize| {
-        while z != 0 {
-            record(at + (z.trailing_zeros() / 8) as usize);
-            z &= z - 1;
+    let mut record_all = |mut m: u64, at: usize| {
+        while m != 0 {
+            if let Some(slot) = found.get_mut(count) {
+                *slot = at + m.trailing_zeros() as usize;
+            }
+            count += 1;
+            m &= m - 1;
         }
     };
-    // Thirty-two bytes per step, tested with byte compares the compiler vectorizes (an OR of
-    // compares becomes one mask test); dots are rare (two per token), so nearly every step
-    // finds none, and only a step that has one is searched word by word.
-    let blocks = token.chunks_exact(32);
-    let rest = blocks.remainder();
+    let blocks = token.chunks_exact(bytemask::WIDTH);
+    let tail = blocks.remainder();
     let mut base = 0usize;
     for block in blocks {
-        if block.iter().fold(false, |any, &b| any | (b == b'.')) {
-            for (i, w) in block.chunks_exact(8).enumerate() {
-                record_all(zeros(word(w)), base + 8 * i);
-            }
+        if let Ok(block) = <&[u8; bytemask::WIDTH]>::try_from(block) {
+            record_all(bytemask::equal(block, b'.'), base);
         }
-        base += 32;
+        base += bytemask::WIDTH;
     }
-    let chunks = rest.chunks_exact(8);
-    let tail = chunks.remainder();
-    for chunk in chunks {
-        record_all(zeros(word(chunk)), base);
-        base += 8;
-    }
-    // The last bytes, padded with zeros (not dots) to a word.
-    let mut last = [0u8; 8];
-    if let Some(d) = last.get_mut(..tail.len()) {
-        d.copy_from_slice(tail);
-    }
-    record_all(zeros(word(&last)), base);
+    // The last bytes, padded with zeros (not dots).
+    record_all(bytemask::equal(&bytemask::padded(tail, 0), b'.'), base);
     (count, found)
 }
 

@@ -19,6 +19,7 @@
 
 mod alg;
 mod base64url;
+mod bytemask;
 mod error;
 mod json;
 mod jwk;

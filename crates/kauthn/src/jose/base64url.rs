@@ -126,11 +126,11 @@ fn decode_block(src: &[u8; BLOCK], dst: &mut [u8; BLOCK_OUT], valid: &mut [u8; B
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 mod sse2 {
     use safe_arch::{
-        add_i8_m128i, bitand_m128i, bitor_m128i, cmp_eq_mask_i8_m128i, cmp_gt_mask_i8_m128i,
-        get_i64_from_m128i_s, load_unaligned_m128i, m128i, mul_i16_horizontal_add_m128i,
-        pack_i32_to_i16_m128i, set_splat_i8_m128i, set_splat_i32_m128i, set_splat_i64_m128i,
-        shl_imm_u32_m128i, shr_imm_u32_m128i, shr_imm_u64_m128i, store_unaligned_m128i,
-        unpack_high_i8_m128i, unpack_high_i64_m128i, unpack_low_i8_m128i, zeroed_m128i,
+        add_i8_m128i, bitand_m128i, bitor_m128i, byte_shr_imm_u128_m128i, cmp_eq_mask_i8_m128i,
+        cmp_gt_mask_i8_m128i, load_unaligned_m128i, m128i, mul_i16_horizontal_add_m128i,
+        pack_i32_to_i16_m128i, set_i64_m128i, set_splat_i8_m128i, set_splat_i32_m128i,
+        set_splat_i64_m128i, shl_imm_u32_m128i, shr_imm_u32_m128i, shr_imm_u64_m128i,
+        store_unaligned_m128i, unpack_high_i8_m128i, unpack_low_i8_m128i, zeroed_m128i,
     };
 
     use super::{BLOCK, BLOCK_OUT};
@@ -141,11 +141,11 @@ mod sse2 {
         set_splat_i8_m128i(i8::from_ne_bytes([k]))
     }
 
-    /// Decodes one block into `dst` and ANDs its characters' membership of the alphabet into
-    /// `valid` (all lanes stay 0xff while every character is in it), as the portable
-    /// `decode_block` does.
+    /// Decodes one block into the low twelve bytes of the result and ANDs its characters'
+    /// membership of the alphabet into `valid` (all lanes stay 0xff while every character
+    /// is in it), as the portable `decode_block` does.
     #[inline(always)]
-    pub(super) fn decode_block(src: &[u8; BLOCK], dst: &mut [u8; BLOCK_OUT], valid: &mut m128i) {
+    fn decode_lanes(src: &[u8; BLOCK], valid: &mut m128i) -> m128i {
         let c = load_unaligned_m128i(src);
         let and = bitand_m128i;
         let add = add_i8_m128i;
@@ -201,18 +201,32 @@ mod sse2 {
                 set_splat_i64_m128i(0xffff_ff00_0000),
             ),
         );
-        let (first, second) = dst.split_at_mut(BLOCK_OUT / 2);
-        for (out, half) in [
-            (first, get_i64_from_m128i_s(six)),
-            (
-                second,
-                get_i64_from_m128i_s(unpack_high_i64_m128i(six, six)),
+        // Both halves' six bytes side by side: twelve bytes at the bottom.
+        bitor_m128i(
+            and(six, set_i64_m128i(0, -1)),
+            and(
+                byte_shr_imm_u128_m128i::<2>(six),
+                set_i64_m128i(0xffff_ffff, -0x0001_0000_0000_0000),
             ),
-        ] {
-            if let Some(bytes) = half.to_le_bytes().get(..out.len()) {
-                out.copy_from_slice(bytes);
-            }
+        )
+    }
+
+    /// Decodes one block into `dst` (as the portable `decode_block` does).
+    #[inline(always)]
+    pub(super) fn decode_block(src: &[u8; BLOCK], dst: &mut [u8; BLOCK_OUT], valid: &mut m128i) {
+        let mut out = [0u8; BLOCK];
+        store_unaligned_m128i(&mut out, decode_lanes(src, valid));
+        if let Some(o) = out.get(..BLOCK_OUT) {
+            dst.copy_from_slice(o);
         }
+    }
+
+    /// Decodes one block into the first twelve bytes of `dst`, with one 16-byte store: the
+    /// last four bytes are overwritten with garbage (the next block's output, written next,
+    /// starts there).
+    #[inline(always)]
+    pub(super) fn decode_block_wide(src: &[u8; BLOCK], dst: &mut [u8; BLOCK], valid: &mut m128i) {
+        store_unaligned_m128i(dst, decode_lanes(src, valid));
     }
 
     /// The block decoder's `valid` accumulator, all ones.
@@ -243,24 +257,40 @@ pub(crate) fn decode_into<'o>(src: &[u8], dst: &'o mut [u8]) -> Result<&'o [u8],
         return Err(Malformed::Base64.into());
     }
     let mut src_blocks = src.chunks_exact(BLOCK);
-    let mut dst_blocks = dst.chunks_exact_mut(BLOCK_OUT);
+    let Some((body, tail_dst)) = dst.split_at_mut_checked(src.len() / BLOCK * BLOCK_OUT) else {
+        return Err(Malformed::Base64.into());
+    };
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
     let mut valid = {
         let mut valid = sse2::all_valid();
-        for (s, d) in src_blocks.by_ref().zip(dst_blocks.by_ref()) {
-            if let (Ok(s), Ok(d)) = (
-                <&[u8; BLOCK]>::try_from(s),
-                <&mut [u8; BLOCK_OUT]>::try_from(d),
-            ) {
-                sse2::decode_block(s, d, &mut valid);
+        let mut at = 0usize;
+        for s in src_blocks.by_ref() {
+            let Ok(s) = <&[u8; BLOCK]>::try_from(s) else {
+                continue;
+            };
+            // Sixteen bytes stored where the output has room for them, else twelve.
+            match body
+                .get_mut(at..at + BLOCK)
+                .map(<&mut [u8; BLOCK]>::try_from)
+            {
+                Some(Ok(d)) => sse2::decode_block_wide(s, d, &mut valid),
+                _ => {
+                    if let Some(Ok(d)) = body
+                        .get_mut(at..at + BLOCK_OUT)
+                        .map(<&mut [u8; BLOCK_OUT]>::try_from)
+                    {
+                        sse2::decode_block(s, d, &mut valid);
+                    }
+                }
             }
+            at += BLOCK_OUT;
         }
         sse2::lanes(valid)
     };
     #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
     let mut valid = {
         let mut valid = [0xffu8; BLOCK];
-        for (s, d) in src_blocks.by_ref().zip(dst_blocks.by_ref()) {
+        for (s, d) in src_blocks.by_ref().zip(body.chunks_exact_mut(BLOCK_OUT)) {
             if let (Ok(s), Ok(d)) = (
                 <&[u8; BLOCK]>::try_from(s),
                 <&mut [u8; BLOCK_OUT]>::try_from(d),
@@ -271,7 +301,6 @@ pub(crate) fn decode_into<'o>(src: &[u8], dst: &'o mut [u8]) -> Result<&'o [u8],
         valid
     };
     let tail_src = src_blocks.remainder();
-    let tail_dst = dst_blocks.into_remainder();
     if !tail_src.is_empty() {
         let mut padded = [b'A'; BLOCK];
         if let Some(p) = padded.get_mut(..tail_src.len()) {
@@ -424,6 +453,11 @@ mod tests {
             decode_block(src, &mut ours, &mut valid);
             let mut valid_sse2 = sse2::all_valid();
             sse2::decode_block(src, &mut theirs, &mut valid_sse2);
+            let mut wide = [0u8; BLOCK];
+            let mut valid_wide = sse2::all_valid();
+            sse2::decode_block_wide(src, &mut wide, &mut valid_wide);
+            assert_eq!(sse2::lanes(valid_wide), sse2::lanes(valid_sse2));
+            assert_eq!(wide[..BLOCK_OUT], theirs, "{src:?}");
             assert_eq!(valid, sse2::lanes(valid_sse2), "{src:?}");
             // A block with a character outside the alphabet decodes to garbage, which differs
             // (the portable packing masks each value to six bits) and is never used.

@@ -5,11 +5,11 @@
 //! character at a time, with five range checks each, which for a 1 KB token cost more than
 //! the rest of the token's non-signature work together. So texts are decoded here in
 //! 16-character blocks, with branch-free masks: written on byte lanes and packed within
-//! 64-bit words (portable; the compiler vectorizes the masks), and on x86-64, for every
-//! whole block, with SSE2 compares and multiply-adds (the `sse2` module). The last partial
-//! block is padded with `A` (value 0) and decoded the portable way; its real bytes do not
-//! depend on the padding. The length rule (`decoded_len`) and the trailing-bits rule
-//! (below) are checked here, after the whole text was read.
+//! 64-bit words (portable; the compiler vectorizes the masks), or on x86-64 with SSE2
+//! compares and multiply-adds (the `sse2` module; the tests hold the two to each other). The
+//! last partial block is padded with `A` (value 0) and decoded as a whole one; its real
+//! bytes do not depend on the padding. The length rule (`decoded_len`) and the trailing-bits
+//! rule (below) are checked here, after the whole text was read.
 //!
 //! `base64ct` stays the reference: the unit tests below try every byte value at every
 //! position and every length against it, and the `jws` fuzz target asserts on every input
@@ -88,6 +88,7 @@ fn value_ct(c: u8) -> (u8, u8) {
 /// `valid`, whose lanes all stay 0xff while every character is in it (one reduction per
 /// text, not per block). A block with a character outside decodes to garbage, which the
 /// caller discards.
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
 #[inline(always)]
 fn decode_block(src: &[u8; BLOCK], dst: &mut [u8; BLOCK_OUT], valid: &mut [u8; BLOCK]) {
     let mut v = [0u8; BLOCK];
@@ -244,6 +245,24 @@ mod sse2 {
     }
 }
 
+/// Decodes the last partial block `src` (shorter than a block) into `dst` with `block`, as a
+/// whole block padded with `A` (value 0), which changes none of its real bytes.
+#[inline(always)]
+fn decode_tail(src: &[u8], dst: &mut [u8], block: impl FnOnce(&[u8; BLOCK], &mut [u8; BLOCK_OUT])) {
+    if src.is_empty() {
+        return;
+    }
+    let mut padded = [b'A'; BLOCK];
+    if let Some(p) = padded.get_mut(..src.len()) {
+        p.copy_from_slice(src);
+    }
+    let mut out = [0u8; BLOCK_OUT];
+    block(&padded, &mut out);
+    if let Some(o) = out.get(..dst.len()) {
+        dst.copy_from_slice(o);
+    }
+}
+
 /// Decodes `src` into `dst` exactly; `dst.len()` must be `decoded_len(src.len())`.
 ///
 /// The length rule is `decoded_len`'s; the last partial block is decoded as a whole block
@@ -261,7 +280,7 @@ pub(crate) fn decode_into<'o>(src: &[u8], dst: &'o mut [u8]) -> Result<&'o [u8],
         return Err(Malformed::Base64.into());
     };
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    let mut valid = {
+    let valid = {
         let mut valid = sse2::all_valid();
         let mut at = 0usize;
         for s in src_blocks.by_ref() {
@@ -285,10 +304,13 @@ pub(crate) fn decode_into<'o>(src: &[u8], dst: &'o mut [u8]) -> Result<&'o [u8],
             }
             at += BLOCK_OUT;
         }
+        decode_tail(src_blocks.remainder(), tail_dst, |s, d| {
+            sse2::decode_block(s, d, &mut valid);
+        });
         sse2::lanes(valid)
     };
     #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
-    let mut valid = {
+    let valid = {
         let mut valid = [0xffu8; BLOCK];
         for (s, d) in src_blocks.by_ref().zip(body.chunks_exact_mut(BLOCK_OUT)) {
             if let (Ok(s), Ok(d)) = (
@@ -298,20 +320,11 @@ pub(crate) fn decode_into<'o>(src: &[u8], dst: &'o mut [u8]) -> Result<&'o [u8],
                 decode_block(s, d, &mut valid);
             }
         }
+        decode_tail(src_blocks.remainder(), tail_dst, |s, d| {
+            decode_block(s, d, &mut valid);
+        });
         valid
     };
-    let tail_src = src_blocks.remainder();
-    if !tail_src.is_empty() {
-        let mut padded = [b'A'; BLOCK];
-        if let Some(p) = padded.get_mut(..tail_src.len()) {
-            p.copy_from_slice(tail_src);
-        }
-        let mut out = [0u8; BLOCK_OUT];
-        decode_block(&padded, &mut out, &mut valid);
-        if let Some(o) = out.get(..tail_dst.len()) {
-            tail_dst.copy_from_slice(o);
-        }
-    }
     // RFC 4648 §3.5: the last character's unused low bits (4 of them after 2 characters of a
     // group, 2 after 3) must be zero; otherwise one byte string has several spellings, and a
     // verifier that accepts them lets one signed token appear under many texts.
@@ -441,7 +454,7 @@ mod tests {
     }
 
     /// The portable block decoder and the SSE2 one, which `decode_into` uses for whole
-    /// blocks on x86-64 (so the portable one runs there only for the last partial block):
+    /// blocks and the last one on x86-64 (so the portable one runs there only in tests):
     /// the same alphabet flags for every byte value at every position, and the same bytes
     /// wherever every character is in the alphabet.
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]

@@ -134,13 +134,8 @@ mod sse2 {
         store_unaligned_m128i, unpack_high_i8_m128i, unpack_low_i8_m128i, zeroed_m128i,
     };
 
+    use super::super::bytemask::splat;
     use super::{BLOCK, BLOCK_OUT};
-
-    /// The byte `k` in every lane.
-    #[inline(always)]
-    fn splat(k: u8) -> m128i {
-        set_splat_i8_m128i(i8::from_ne_bytes([k]))
-    }
 
     /// Decodes one block into the low twelve bytes of the result and ANDs its characters'
     /// membership of the alphabet into `valid` (all lanes stay 0xff while every character

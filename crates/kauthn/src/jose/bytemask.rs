@@ -49,6 +49,10 @@ pub(super) fn equal(w: &[u8; WIDTH], b: u8) -> u64 {
     m
 }
 
+/// The byte in every lane of an SSE2 register (shared with the base64url decoder).
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+pub(super) use sse2::splat;
+
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 mod sse2 {
     use safe_arch::{
@@ -69,7 +73,7 @@ mod sse2 {
     }
 
     #[inline(always)]
-    pub(super) fn splat(b: u8) -> m128i {
+    pub(in crate::jose) fn splat(b: u8) -> m128i {
         set_splat_i8_m128i(i8::from_ne_bytes([b]))
     }
 

@@ -289,41 +289,6 @@ fn same_name(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
-/// The length of the leading run of bytes that need no attention inside a string: the index
-/// of the first quote, backslash or control character, or `bytes.len()`. Eight bytes per
-/// step: claim strings (URLs, UIDs, names) are tens of bytes long.
-fn plain_run(bytes: &[u8]) -> usize {
-    let mut words = bytes.chunks_exact(8);
-    let mut at = 0;
-    for w in words.by_ref() {
-        let Ok(w) = <[u8; 8]>::try_from(w) else { break };
-        let (hit, _) = string_stops(u64::from_le_bytes(w));
-        if hit != 0 {
-            return at + (hit.trailing_zeros() / 8) as usize;
-        }
-        at += 8;
-    }
-    let rest = words.remainder();
-    at + rest
-        .iter()
-        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-        .unwrap_or(rest.len())
-}
-
-/// The bytes of `w` (little-endian) that stop a string scan: the high bit of each quote,
-/// backslash or control character, and of each quote alone. A borrow can also flag bytes
-/// above a flagged byte, never below one, so the lowest flag of each mask is always exact.
-#[inline(always)]
-fn string_stops(w: u64) -> (u64, u64) {
-    const ONES: u64 = u64::from_le_bytes([1; 8]);
-    const HIGH: u64 = ONES << 7;
-    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
-    let quote = zero(w ^ (ONES * u64::from(b'"')));
-    let hit =
-        quote | zero(w ^ (ONES * u64::from(b'\\'))) | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
-    (hit, quote)
-}
-
 /// The high bit of each byte of `w` that is not an ASCII digit, and the digits' values (each
 /// byte XOR `'0'`, meaningful where no bit is set). A digit XOR '0' is 0..=9; any other byte
 /// gives 10 or more (or has its high bit), which adding 0x76 to its low seven bits carries
@@ -337,8 +302,7 @@ fn non_digits(w: u64) -> (u64, u64) {
 }
 
 /// The eight bytes of `s` at `at` as a little-endian word, zero-padded past the end (a zero
-/// byte stops the scans here as a control character or a non-digit would, exactly at the
-/// end of `s`).
+/// byte is a non-digit, so a digit scan stops exactly at the end of `s`).
 #[inline(always)]
 fn padded_word(s: &[u8], at: usize) -> u64 {
     match s.get(at..at.wrapping_add(8)) {
@@ -791,7 +755,7 @@ pub fn parse_object<'a>(
             out: buf,
             out_len: 0,
             names: heapless::Vec::new(),
-            win: Window::new(text),
+            win: Window::at(text, 0),
         };
         p.ws();
         start = p.pos;
@@ -848,9 +812,11 @@ impl<'a> Reader<'a> {
         let b = self.bytes();
         let mut i = quote.checked_add(1)?;
         let mut escaped = false;
+        let mut win = Window::at(b, i);
         loop {
             // The document was validated: the run ends at a quote or a backslash.
-            i += plain_run(b.get(i..)?);
+            let (n, _) = win.plain_run(b, i);
+            i += n;
             match *b.get(i)? {
                 b'"' => return Some((i, escaped)),
                 _ => {
@@ -1614,31 +1580,6 @@ mod tests {
             }
         }
         assert_ne!(name_hash(b""), name_hash(b"\0"));
-    }
-
-    #[test]
-    fn plain_run_stops_at_the_first_quote_backslash_or_control_character() {
-        // Every stop byte value at every position of a 24-byte run (three whole words), over
-        // plain bytes that sit just beside the stop values; its prefixes end in a byte-wise
-        // remainder of every length.
-        let plain: std::vec::Vec<u8> = (0..24u8)
-            .map(|i| [b'!', b'#', b'[', b']', 0x20, 0xff, 0x80][usize::from(i % 7)])
-            .collect();
-        assert_eq!(plain_run(&plain), plain.len());
-        for len in 0..plain.len() {
-            assert_eq!(plain_run(&plain[..len]), len);
-        }
-        for pos in 0..plain.len() {
-            for stop in (0..0x20).chain([b'"', b'\\']) {
-                let mut t = plain.clone();
-                t[pos] = stop;
-                // A second stop later on must not move the answer.
-                if pos + 3 < t.len() {
-                    t[pos + 3] = b'"';
-                }
-                assert_eq!(plain_run(&t), pos, "stop {stop:#x} at {pos}");
-            }
-        }
     }
 
     #[test]

@@ -18,14 +18,10 @@ pub(super) struct Window {
 }
 
 impl Window {
-    /// The window at the start of `s`.
-    pub(super) fn new(s: &[u8]) -> Self {
-        let (stops, quotes) = masks_at(s, 0);
-        Window {
-            at: 0,
-            stops,
-            quotes,
-        }
+    /// The window of `s` from `at`.
+    pub(super) fn at(s: &[u8], at: usize) -> Self {
+        let (stops, quotes) = masks_at(s, at);
+        Window { at, stops, quotes }
     }
 
     /// The length of the run of plain string bytes of `s` from `at`, and whether the byte
@@ -95,10 +91,10 @@ mod tests {
                         _ => b'a',
                     })
                     .collect();
-                let mut win = Window::new(&t);
+                let mut win = Window::at(&t, 0);
                 for at in 0..=len {
                     assert_eq!(win.plain_run(&t, at), naive_run(&t, at), "{t:?} from {at}");
-                    let mut fresh = Window::new(&t);
+                    let mut fresh = Window::at(&t, 0);
                     assert_eq!(
                         fresh.plain_run(&t, at),
                         naive_run(&t, at),

@@ -6,7 +6,8 @@
 //! the rest of the token's non-signature work together. So texts are decoded here in
 //! 16-character blocks, with branch-free masks: written on byte lanes and packed within
 //! 64-bit words (portable; the compiler vectorizes the masks), or on x86-64 with SSE2
-//! compares and multiply-adds (the `sse2` module; the tests hold the two to each other). The
+//! compares and multiply-adds (the `sse2` module; the tests hold the two to each other, and
+//! `--cfg kauthn_portable` selects the portable code on x86-64 for CI's second run). The
 //! last partial block is padded with `A` (value 0) and decoded as a whole one; its real
 //! bytes do not depend on the padding. The length rule (`decoded_len`) and the trailing-bits
 //! rule (below) are checked here, after the whole text was read.
@@ -88,7 +89,10 @@ fn value_ct(c: u8) -> (u8, u8) {
 /// `valid`, whose lanes all stay 0xff while every character is in it (one reduction per
 /// text, not per block). A block with a character outside decodes to garbage, which the
 /// caller discards.
-#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
+#[cfg_attr(
+    all(target_arch = "x86_64", target_feature = "sse2", not(kauthn_portable)),
+    allow(dead_code)
+)]
 #[inline(always)]
 fn decode_block(src: &[u8; BLOCK], dst: &mut [u8; BLOCK_OUT], valid: &mut [u8; BLOCK]) {
     let mut v = [0u8; BLOCK];
@@ -124,7 +128,7 @@ fn decode_block(src: &[u8; BLOCK], dst: &mut [u8; BLOCK_OUT], valid: &mut [u8; B
 /// it back into scalar shifts. `core::arch`'s intrinsics need `unsafe` at the call here, so
 /// they come through `safe_arch`, which exposes each one as a safe function exactly when its
 /// target feature is enabled at build time (SSE2 is part of the x86-64 baseline).
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2", not(kauthn_portable)))]
 mod sse2 {
     use safe_arch::{
         add_i8_m128i, bitand_m128i, bitor_m128i, byte_shr_imm_u128_m128i, cmp_eq_mask_i8_m128i,
@@ -274,7 +278,7 @@ pub(crate) fn decode_into<'o>(src: &[u8], dst: &'o mut [u8]) -> Result<&'o [u8],
     let Some((body, tail_dst)) = dst.split_at_mut_checked(src.len() / BLOCK * BLOCK_OUT) else {
         return Err(Malformed::Base64.into());
     };
-    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2", not(kauthn_portable)))]
     let valid = {
         let mut valid = sse2::all_valid();
         let mut at = 0usize;
@@ -304,7 +308,7 @@ pub(crate) fn decode_into<'o>(src: &[u8], dst: &'o mut [u8]) -> Result<&'o [u8],
         });
         sse2::lanes(valid)
     };
-    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2", not(kauthn_portable))))]
     let valid = {
         let mut valid = [0xffu8; BLOCK];
         for (s, d) in src_blocks.by_ref().zip(body.chunks_exact_mut(BLOCK_OUT)) {
@@ -452,7 +456,7 @@ mod tests {
     /// blocks and the last one on x86-64 (so the portable one runs there only in tests):
     /// the same alphabet flags for every byte value at every position, and the same bytes
     /// wherever every character is in the alphabet.
-    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2", not(kauthn_portable)))]
     #[test]
     fn sse2_block_decoder_agrees_with_the_portable_one() {
         let check = |src: &[u8; BLOCK]| {

@@ -3,7 +3,8 @@
 //! character) and the dots of a compact token. On x86-64 a mask is four SSE2 compares and
 //! byte-mask extractions each (through `safe_arch`, as the core forbids `unsafe`); elsewhere
 //! the same masks come from exact per-byte tests on 64-bit words. Tests hold the two to each
-//! other and to byte-by-byte scans.
+//! other and to byte-by-byte scans, and `--cfg kauthn_portable` builds the word code on
+//! x86-64 too, so that CI runs the whole core suite over it (`.ci/test`).
 
 /// Bytes per mask.
 pub(super) const WIDTH: usize = 64;
@@ -22,7 +23,7 @@ pub(super) fn padded(s: &[u8], at: usize) -> [u8; WIDTH] {
 
 /// Bit `i` of the first mask is set when `w[i]` is a quote, a backslash or below 0x20; of the
 /// second, when it is a quote.
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2", not(kauthn_portable)))]
 #[inline(always)]
 pub(super) fn string_stops(w: &[u8; WIDTH]) -> (u64, u64) {
     use safe_arch::{bitor_m128i, min_u8_m128i};
@@ -39,7 +40,7 @@ pub(super) fn string_stops(w: &[u8; WIDTH]) -> (u64, u64) {
 }
 
 /// Bit `i` is set when `w[i] == b`.
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2", not(kauthn_portable)))]
 #[inline(always)]
 pub(super) fn equal(w: &[u8; WIDTH], b: u8) -> u64 {
     let mut m = 0u64;
@@ -50,10 +51,10 @@ pub(super) fn equal(w: &[u8; WIDTH], b: u8) -> u64 {
 }
 
 /// The byte in every lane of an SSE2 register (shared with the base64url decoder).
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2", not(kauthn_portable)))]
 pub(super) use sse2::splat;
 
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2", not(kauthn_portable)))]
 mod sse2 {
     use safe_arch::{
         cmp_eq_mask_i8_m128i, load_unaligned_m128i, m128i, move_mask_i8_m128i, set_splat_i8_m128i,
@@ -117,7 +118,10 @@ fn words(w: &[u8; WIDTH]) -> impl Iterator<Item = u64> + '_ {
 }
 
 /// [`string_stops`] without SIMD.
-#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
+#[cfg_attr(
+    all(target_arch = "x86_64", target_feature = "sse2", not(kauthn_portable)),
+    allow(dead_code)
+)]
 #[inline(always)]
 fn string_stops_portable(w: &[u8; WIDTH]) -> (u64, u64) {
     let (mut stops, mut quotes) = (0u64, 0u64);
@@ -132,7 +136,10 @@ fn string_stops_portable(w: &[u8; WIDTH]) -> (u64, u64) {
 }
 
 /// [`equal`] without SIMD.
-#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
+#[cfg_attr(
+    all(target_arch = "x86_64", target_feature = "sse2", not(kauthn_portable)),
+    allow(dead_code)
+)]
 #[inline(always)]
 fn equal_portable(w: &[u8; WIDTH], b: u8) -> u64 {
     let mut m = 0u64;
@@ -142,13 +149,13 @@ fn equal_portable(w: &[u8; WIDTH], b: u8) -> u64 {
     m
 }
 
-#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2", not(kauthn_portable))))]
 #[inline(always)]
 pub(super) fn string_stops(w: &[u8; WIDTH]) -> (u64, u64) {
     string_stops_portable(w)
 }
 
-#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2", not(kauthn_portable))))]
 #[inline(always)]
 pub(super) fn equal(w: &[u8; WIDTH], b: u8) -> u64 {
     equal_portable(w, b)

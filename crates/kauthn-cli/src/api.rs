@@ -196,10 +196,11 @@ impl RequestInfo {
         }
         if let ["namespaces", ns, tail @ ..] = rest {
             info.namespace = (*ns).to_string();
-            if let Some(sub) = tail.first() {
-                if *sub != "status" && *sub != "finalize" {
-                    rest = tail;
-                }
+            if let Some(sub) = tail.first()
+                && *sub != "status"
+                && *sub != "finalize"
+            {
+                rest = tail;
             }
         }
         info.resource = rest.first().map(|s| (*s).to_string()).unwrap_or_default();

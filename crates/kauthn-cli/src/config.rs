@@ -299,14 +299,15 @@ pub fn load(flags: &AuthnFlags) -> Result<Config, ConfigError> {
         }
         None => None,
     };
-    if let (Some(rh_ca), Some(ca)) = (&flags.requestheader_client_ca_file, &flags.client_ca_file) {
-        if flags.requestheader_allowed_names.is_empty() && overlapping(rh_ca, ca)? {
-            return Err(ConfigError::new(
-                "--requestheader-client-ca-file",
-                "",
-                "--requestheader-client-ca-file and --client-ca-file contain overlapping certificates; --requestheader-allowed-names must be specified to ensure regular client certificates cannot set authenticating proxy headers for arbitrary users",
-            ));
-        }
+    if let (Some(rh_ca), Some(ca)) = (&flags.requestheader_client_ca_file, &flags.client_ca_file)
+        && flags.requestheader_allowed_names.is_empty()
+        && overlapping(rh_ca, ca)?
+    {
+        return Err(ConfigError::new(
+            "--requestheader-client-ca-file",
+            "",
+            "--requestheader-client-ca-file and --client-ca-file contain overlapping certificates; --requestheader-allowed-names must be specified to ensure regular client certificates cannot set authenticating proxy headers for arbitrary users",
+        ));
     }
 
     let token_file = match &flags.token_auth_file {

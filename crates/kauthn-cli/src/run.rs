@@ -82,11 +82,12 @@ fn serve(args: ServeArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let (mut flags, state) = resolve(&args.authn, need_tls)?;
     // kube-apiserver's completion: with issuers but no key file, the serving key verifies
     // service-account tokens.
-    if !flags.service_account_issuer.is_empty() && flags.service_account_key_file.is_empty() {
-        if let Some(key) = &args.tls_private_key_file {
-            tracing::info!(file = %key.display(), "--service-account-key-file defaults to --tls-private-key-file");
-            flags.service_account_key_file.push(key.clone());
-        }
+    if !flags.service_account_issuer.is_empty()
+        && flags.service_account_key_file.is_empty()
+        && let Some(key) = &args.tls_private_key_file
+    {
+        tracing::info!(file = %key.display(), "--service-account-key-file defaults to --tls-private-key-file");
+        flags.service_account_key_file.push(key.clone());
     }
     let cfg = config::load(&flags)?;
     let (cert_file, key_file): (PathBuf, PathBuf) =
@@ -123,14 +124,14 @@ fn serve(args: ServeArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
             ip => format!("https://{ip}:{}", local.port()),
         };
         let mut out = std::io::stdout().lock();
-        if let Some((st, created)) = &state {
-            if args.authn.no_authenticator_flags() {
-                st.write_kubeconfig(&url)?;
-                if *created {
-                    writeln!(out, "created a development CA, certificates and tokens")?;
-                }
-                writeln!(out, "{}", st.instructions(&url))?;
+        if let Some((st, created)) = &state
+            && args.authn.no_authenticator_flags()
+        {
+            st.write_kubeconfig(&url)?;
+            if *created {
+                writeln!(out, "created a development CA, certificates and tokens")?;
             }
+            writeln!(out, "{}", st.instructions(&url))?;
         }
         writeln!(out, "kauthn: serving on {url}")?;
         out.flush()?;

@@ -110,7 +110,7 @@ mod with_aws_lc {
     }
 
     fn unhex(s: &str) -> Vec<u8> {
-        assert!(s.len() % 2 == 0, "odd-length hex");
+        assert!(s.len().is_multiple_of(2), "odd-length hex");
         (0..s.len())
             .step_by(2)
             .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
@@ -804,7 +804,7 @@ mod with_aws_lc {
     fn rsa_key_policy_and_signature_range_give_the_same_verdicts() {
         fn modulus(bits: usize) -> Vec<u8> {
             let mut n = vec![0xffu8; bits.div_ceil(8)];
-            if bits % 8 != 0 {
+            if !bits.is_multiple_of(8) {
                 n[0] = 0xff >> (8 - bits % 8);
             }
             n

@@ -32,7 +32,7 @@ fn invalid(kind: &'static str) -> X509Error {
 
 fn bmp_units(bytes: &[u8]) -> Result<impl Iterator<Item = u16> + Clone + '_, X509Error> {
     const BAD: &str = "x509: invalid RDNSequence: invalid attribute value: invalid BMPString";
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err(invalid(BAD));
     }
     let bytes = match bytes {

@@ -675,9 +675,12 @@ pub(crate) fn paired(report: &mut Report) {
                 "non-signature work <= 2.5 µs (service account, {label} token, SHA-256 included)"
             ),
             Target::TimeAtMost(2500.0),
-            &mut [Row::new("service_account_sha256", || {
-                black_box(authenticate(&sa, black_box(fx.token), &mut buf));
-            })],
+            &mut [
+                Row::new("service_account_sha256", || {
+                    black_box(authenticate(&sa, black_box(fx.token), &mut buf));
+                }),
+                crate::paired::core_probe(),
+            ],
         );
     }
 }

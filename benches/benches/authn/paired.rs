@@ -10,10 +10,18 @@
 //! (well under a second) then moves both sides of a ratio alike. The table gives the median
 //! of the per-round ratios, their quartiles, and every row's median time per call.
 //!
-//! The one absolute target (issue 4's non-signature time) cannot be paired; it is sampled the
-//! same way, one block per round over the whole run, and judged on the median of its rounds.
+//! The absolute targets (issue 4's non-signature time, issue 5's cache hit) cannot be
+//! paired; each is sampled the same way, one block per round over the whole run, and judged
+//! on the median of its rounds. Each round also times [`core_probe`], a fixed piece of
+//! register-only work, so that the line shows how fast the core was in the rounds sampled:
+//! what slows this machine is not the clock (a chain of dependent multiplies runs at the
+//! same speed throughout) but the core's throughput, shared with another guest on the KVM
+//! host; the probe's six independent chains and every row slow together. The line also
+//! gives the row's time over the probe's, round by round, a number that moves much less
+//! with the phase; the verdict is on the time itself.
 
 use core::fmt::Write as _;
+use core::hint::black_box;
 
 /// About how long one block of one row runs, in nanoseconds of thread CPU time.
 const BLOCK_NS: f64 = 25e6;
@@ -52,9 +60,30 @@ pub(crate) enum Target {
     /// The first row's time itself, in nanoseconds per call, at most this. Nothing is
     /// paired: the per-round median and quartiles of one row, sampled over the whole run,
     /// say more about an absolute time than one criterion measurement taken at one moment.
+    /// The second row, when there is one, is [`core_probe`].
     TimeAtMost(f64),
     /// The first row's time over the second's, for reference.
     Info,
+}
+
+/// The row of a fixed piece of throughput-bound work: six independent chains of adds, xors
+/// and rotates in registers, 4 096 steps per call (no memory, no branch but the loop's).
+/// Its time per call moves with the share of the core this thread gets, and with nothing
+/// else.
+pub(crate) fn core_probe() -> Row<'static> {
+    Row::new("core_probe", || {
+        let mut x = black_box([1u64, 2, 3, 4, 5, 6]);
+        for i in 0..4096u64 {
+            let [a, b, c, d, e, f] = &mut x;
+            *a = a.wrapping_add(i) ^ b.rotate_left(3);
+            *b = b.wrapping_add(*a) ^ *c;
+            *c = c.rotate_left(5).wrapping_add(*d);
+            *d ^= e.wrapping_add(i);
+            *e = e.wrapping_add(*f) ^ *a;
+            *f = f.rotate_left(7) ^ i;
+        }
+        black_box(x);
+    })
 }
 
 /// Nanoseconds per call of `call` over `n` calls, in thread CPU time.
@@ -102,6 +131,21 @@ fn fmt_ns(ns: f64) -> String {
     }
 }
 
+/// The median and quartiles over rounds of the first row's time over [`core_probe`]'s in
+/// the same round (`times[1]`), when there is a probe row: a number that stays put when the
+/// core's speed moves, so that runs in different phases can be compared.
+fn over_probe(times: &[Vec<f64>]) -> Option<(f64, f64, f64)> {
+    let [row, probe, ..] = times else {
+        return None;
+    };
+    let mut r: Vec<f64> = row.iter().zip(probe).map(|(t, p)| t / p).collect();
+    Some((
+        median(&mut r),
+        quantile(&mut r, 0.25),
+        quantile(&mut r, 0.75),
+    ))
+}
+
 /// The Markdown table the comparisons are appended to.
 pub(crate) struct Report {
     table: String,
@@ -133,6 +177,8 @@ impl Report {
                 times[i].push(t);
             }
         }
+        // Before any sorting below: the ratio pairs the rows' times round by round.
+        let probe_ratio = over_probe(&times);
         let mut values: Vec<f64> = (0..ROUNDS)
             .map(|r| {
                 let t: Vec<f64> = times.iter().map(|row| row[r]).collect();
@@ -160,10 +206,24 @@ impl Report {
             Target::FasterAtLeast(l) | Target::WithoutSecondFasterAtLeast(l) => Some(m >= l),
             Target::Info => None,
         };
+        // The probe's quartiles too: they show the phases the rounds fell in.
         let rows_text: Vec<String> = rows
             .iter()
             .zip(times.iter_mut())
-            .map(|(r, t)| format!("`{}` {}", r.name, fmt_ns(median(t))))
+            .map(|(r, t)| {
+                let (q1, q3) = (quantile(t, 0.25), quantile(t, 0.75));
+                if r.name == "core_probe" {
+                    format!(
+                        "`{}` {} ({}–{})",
+                        r.name,
+                        fmt_ns(median(t)),
+                        fmt_ns(q1),
+                        fmt_ns(q3)
+                    )
+                } else {
+                    format!("`{}` {}", r.name, fmt_ns(median(t)))
+                }
+            })
             .collect();
         let verdict = match verdict {
             None => "–",
@@ -171,7 +231,13 @@ impl Report {
             Some(false) => "**no**",
         };
         let value = match target {
-            Target::TimeAtMost(_) => format!("{} ({}–{})", fmt_ns(m), fmt_ns(q1), fmt_ns(q3)),
+            Target::TimeAtMost(_) => {
+                let mut v = format!("{} ({}–{})", fmt_ns(m), fmt_ns(q1), fmt_ns(q3));
+                if let Some((pm, pq1, pq3)) = probe_ratio {
+                    let _ = write!(v, "; over `core_probe`: {pm:.3} ({pq1:.3}–{pq3:.3})");
+                }
+                v
+            }
             _ => format!("{m:.2} ({q1:.2}–{q3:.2})"),
         };
         let _ = writeln!(

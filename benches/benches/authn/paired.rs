@@ -15,10 +15,11 @@
 //! on the median of its rounds. Each round also times [`core_probe`], a fixed piece of
 //! register-only work, so that the line shows how fast the core was in the rounds sampled:
 //! what slows this machine is not the clock (a chain of dependent multiplies runs at the
-//! same speed throughout) but the core's throughput, shared with another guest on the KVM
-//! host; the probe's six independent chains and every row slow together. The line also
-//! gives the row's time over the probe's, round by round, a number that moves much less
-//! with the phase; the verdict is on the time itself.
+//! same speed throughout) but the core's throughput, presumably shared with another guest
+//! on the KVM host; the probe's six independent chains slow with the rows, if more loosely.
+//! The line also gives the row's time over the probe's, round by round, which divides out a
+//! change of the core's speed as far as the probe feels it as the row does; the verdict is
+//! on the time itself.
 
 use core::fmt::Write as _;
 use core::hint::black_box;
@@ -68,8 +69,8 @@ pub(crate) enum Target {
 
 /// The row of a fixed piece of throughput-bound work: six independent chains of adds, xors
 /// and rotates in registers, 4 096 steps per call (no memory, no branch but the loop's).
-/// Its time per call moves with the share of the core this thread gets, and with nothing
-/// else.
+/// Its time per call depends on nothing kauthn or a peer does, only on the share of the
+/// core's throughput this thread gets.
 pub(crate) fn core_probe() -> Row<'static> {
     Row::new("core_probe", || {
         let mut x = black_box([1u64, 2, 3, 4, 5, 6]);
@@ -132,8 +133,7 @@ fn fmt_ns(ns: f64) -> String {
 }
 
 /// The median and quartiles over rounds of the first row's time over [`core_probe`]'s in
-/// the same round (`times[1]`), when there is a probe row: a number that stays put when the
-/// core's speed moves, so that runs in different phases can be compared.
+/// the same round (`times[1]`), when there is a probe row.
 fn over_probe(times: &[Vec<f64>]) -> Option<(f64, f64, f64)> {
     let [row, probe, ..] = times else {
         return None;

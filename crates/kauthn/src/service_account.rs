@@ -43,7 +43,8 @@ use crate::authenticator::{Context, TokenAuthenticator, Verdict};
 use crate::crypto::{RustCrypto, Verifier};
 use crate::error::{Error, Limit};
 use crate::jose::{
-    AlgorithmSet, JoseError, JsonObject, KeySource, NumericDate, StrList, UnverifiedJws,
+    self, AlgorithmSet, CanonicalHeaders, JoseError, JsonObject, KeySource, Malformed, NumericDate,
+    StrList, UnverifiedJws, verify_signature,
 };
 use crate::jwt::{Fail, date_or_none, object_or_none, peek_issuer, str_or_empty};
 use crate::scratch::Scratch;
@@ -397,6 +398,9 @@ pub struct ServiceAccountAuthenticator<K, S = &'static str, L = NoLookup, V = Ru
     issuers: heapless::Vec<S, MAX_ISSUERS>,
     implicit_audiences: heapless::Vec<S, MAX_AUDIENCES>,
     keys: K,
+    // The header segments kube-apiserver writes for these keys, so that a token carrying one
+    // skips decoding and parsing it (see `jose::CanonicalHeaders`).
+    headers: CanonicalHeaders,
     lookup: L,
     verifier: V,
 }
@@ -422,6 +426,7 @@ impl<K: KeySource, S: AsRef<str>> ServiceAccountAuthenticator<K, S> {
             mode,
             issuers: iss,
             implicit_audiences: auds,
+            headers: CanonicalHeaders::for_keys(&keys),
             keys,
             lookup: NoLookup,
             verifier: RustCrypto,
@@ -470,6 +475,7 @@ impl<K, S, L, V> ServiceAccountAuthenticator<K, S, L, V> {
             issuers: self.issuers,
             implicit_audiences: self.implicit_audiences,
             keys: self.keys,
+            headers: self.headers,
             lookup,
             verifier: self.verifier,
         }
@@ -485,6 +491,7 @@ impl<K, S, L, V> ServiceAccountAuthenticator<K, S, L, V> {
             issuers: self.issuers,
             implicit_audiences: self.implicit_audiences,
             keys: self.keys,
+            headers: self.headers,
             lookup: self.lookup,
             verifier,
         }
@@ -495,7 +502,9 @@ impl<K, S, L, V> ServiceAccountAuthenticator<K, S, L, V> {
         &self.keys
     }
 
-    /// The key set, to replace keys in place.
+    /// The key set, to replace keys in place. The header texts kube-apiserver writes for the
+    /// keys were taken when this authenticator was built: tokens of keys added here are
+    /// verified the same, with their headers decoded and parsed each time.
     pub fn keys_mut(&mut self) -> &mut K {
         &mut self.keys
     }
@@ -753,14 +762,36 @@ where
             return Err(Fail::NotMine(None));
         }
         let [h64, p64, s64] = peeked.segments;
-        let jws = match UnverifiedJws::parse_segments(token, h64, p64, s64, scratch) {
-            Ok(j) => j,
-            Err(e @ JoseError::Malformed(_)) => return Err(Fail::NotMine(Some(e.into()))),
-            Err(e) => return Err(Fail::Reject(e.into())),
+        // Errors in a token's shape say it is not a JWT this authenticator reads; the rest
+        // reject it.
+        let shape = |e: JoseError| match e {
+            JoseError::Malformed(_) => Fail::NotMine(Some(e.into())),
+            _ => Fail::Reject(e.into()),
         };
         let no_keys = self.keys.key_count() == 0;
-        jws.verify(&self.keys, AlgorithmSet::ALL, &self.verifier)
-            .map_err(|e| Fail::Reject(verify_error(e, no_keys)))?;
+        let verified = match self.headers.find(h64) {
+            // The header kube-apiserver writes for one of the keys: its algorithm and kid
+            // are known without decoding it (the same answer the parse below would give).
+            Some((alg, kid)) => {
+                let signature = jose::decode_base64url(s64, scratch).map_err(shape)?;
+                let signing_input = token
+                    .get(..h64.len() + 1 + p64.len())
+                    .ok_or(shape(Malformed::Segments.into()))?;
+                verify_signature(
+                    &self.keys,
+                    AlgorithmSet::ALL,
+                    &self.verifier,
+                    alg,
+                    Some(kid),
+                    signing_input,
+                    signature,
+                )
+            }
+            None => UnverifiedJws::parse_segments(token, h64, p64, s64, scratch)
+                .map_err(shape)?
+                .verify(&self.keys, AlgorithmSet::ALL, &self.verifier),
+        };
+        verified.map_err(|e| Fail::Reject(verify_error(e, no_keys)))?;
         let r = Fail::Reject;
         let claims = peeked.claims;
 

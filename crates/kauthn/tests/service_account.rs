@@ -1048,3 +1048,68 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     out.sort();
     out
 }
+
+// ---------------------------------------------------------------------------------------
+// The header kube-apiserver writes, known without parsing (`jose::CanonicalHeaders`)
+// ---------------------------------------------------------------------------------------
+
+/// A token's signature segment with one of the mutations a verifier must survive.
+fn mutated(t: &str, how: usize) -> String {
+    let (input, sig) = t.rsplit_once('.').unwrap();
+    let sig = match how {
+        0 => sig.to_string(),
+        // A flipped character.
+        1 => {
+            let mut s = sig.as_bytes().to_vec();
+            s[3] = if s[3] == b'A' { b'B' } else { b'A' };
+            String::from_utf8(s).unwrap()
+        }
+        // Outside the alphabet, a length no encoding has, and nothing.
+        2 => format!("{}*", &sig[1..]),
+        3 => format!("{sig}A"),
+        4 => String::new(),
+        _ => unreachable!(),
+    };
+    format!("{input}.{sig}")
+}
+
+#[test]
+fn tokens_with_kube_apiservers_header_answer_as_with_any_other_spelling_of_it() {
+    // `{"alg":..,"kid":..}` is taken from the authenticator's kept headers; the same members
+    // in the other order go through the header's decoding and parsing. Both must answer
+    // alike for every claim set and every damage to the signature.
+    let auth = ServiceAccountAuthenticator::bound(
+        [BOUND_ISSUER],
+        ["api"],
+        keys(&["k8s-rsa-public.pem", "k8s-ec-public.pem"]),
+    )
+    .unwrap();
+    let claim_sets = [
+        bound_claims(NOW, SA_ONLY, ""),
+        bound_claims(NOW, WITH_POD, ""),
+        bound_claims(NOW - 3600, SA_ONLY, ""),
+        bound_claims(NOW, SA_ONLY, "").replace(BOUND_ISSUER, "https://elsewhere"),
+        bound_claims(
+            NOW,
+            r#"{"namespace":"ns","serviceaccount":{"name":"saname","uid":7}}"#,
+            "",
+        ),
+    ];
+    let mut authenticated = 0;
+    for (key, kid) in [(k8s_rsa(), K8S_RSA_KID), (k8s_ec(), K8S_EC_KID)] {
+        let alg = key.default_alg();
+        let kept = format!(r#"{{"alg":"{alg}","kid":"{kid}"}}"#);
+        let parsed = format!(r#"{{"kid":"{kid}","alg":"{alg}"}}"#);
+        for claims in &claim_sets {
+            for how in 0..5 {
+                let a = mutated(&token_with_header(&key, &kept, claims), how);
+                let b = mutated(&token_with_header(&key, &parsed, claims), how);
+                let (ra, rb) = (run(&auth, &a, NOW, &["api"]), run(&auth, &b, NOW, &["api"]));
+                assert_eq!(ra, rb, "{alg} {claims} mutation {how}");
+                authenticated += usize::from(matches!(ra, R::Auth { .. }));
+            }
+        }
+    }
+    // The two valid claim sets, unmutated, for each key.
+    assert_eq!(authenticated, 4);
+}

@@ -243,49 +243,67 @@ impl<'a> UnverifiedJws<'a> {
         K: KeySource + ?Sized,
         V: Verifier + ?Sized,
     {
-        let alg = self.header.alg;
-        if !allowed.contains(alg) {
-            return Err(Unsupported::AlgorithmNotAllowed.into());
-        }
-        let kid = self.header.kid;
-        let mut named = false;
-        let mut tried = false;
-        let mut err: Option<JoseError> = None;
-        for i in 0..keys.key_count() {
-            let Some(key) = keys.key_at(i) else { continue };
-            if let Some(kid) = kid {
-                if key.kid != Some(kid) {
-                    continue;
-                }
-                named = true;
-            }
-            if !key.fits(alg) {
+        verify_signature(
+            keys,
+            allowed,
+            verifier,
+            self.header.alg,
+            self.header.kid,
+            self.signing_input,
+            self.signature,
+        )
+    }
+}
+
+/// [`UnverifiedJws::verify`] from the header's `alg` and `kid`, the signing input and the
+/// decoded signature (the service-account authenticator calls it directly when it knows the
+/// header without parsing it; see [`CanonicalHeaders`](super::CanonicalHeaders)).
+pub(crate) fn verify_signature<K, V>(
+    keys: &K,
+    allowed: AlgorithmSet,
+    verifier: &V,
+    alg: Algorithm,
+    kid: Option<&str>,
+    signing_input: &[u8],
+    signature: &[u8],
+) -> Result<usize, JoseError>
+where
+    K: KeySource + ?Sized,
+    V: Verifier + ?Sized,
+{
+    if !allowed.contains(alg) {
+        return Err(Unsupported::AlgorithmNotAllowed.into());
+    }
+    let mut named = false;
+    let mut tried = false;
+    let mut err: Option<JoseError> = None;
+    for i in 0..keys.key_count() {
+        let Some(key) = keys.key_at(i) else { continue };
+        if let Some(kid) = kid {
+            if key.kid != Some(kid) {
                 continue;
             }
-            tried = true;
-            let prepared = keys.prepared_at(i);
-            match try_key(
-                &key,
-                prepared,
-                alg,
-                self.signing_input,
-                self.signature,
-                verifier,
-            ) {
-                Ok(()) => return Ok(i),
-                // A signature failure outranks a key problem in the report.
-                Err(e) if err.is_none() || e == JoseError::BadSignature => err = Some(e),
-                Err(_) => {}
-            }
+            named = true;
         }
-        if kid.is_some() && !named {
-            return Err(JoseError::UnknownKid);
+        if !key.fits(alg) {
+            continue;
         }
-        if !tried {
-            return Err(JoseError::NoMatchingKey);
+        tried = true;
+        let prepared = keys.prepared_at(i);
+        match try_key(&key, prepared, alg, signing_input, signature, verifier) {
+            Ok(()) => return Ok(i),
+            // A signature failure outranks a key problem in the report.
+            Err(e) if err.is_none() || e == JoseError::BadSignature => err = Some(e),
+            Err(_) => {}
         }
-        Err(err.unwrap_or(JoseError::BadSignature))
     }
+    if kid.is_some() && !named {
+        return Err(JoseError::UnknownKid);
+    }
+    if !tried {
+        return Err(JoseError::NoMatchingKey);
+    }
+    Err(err.unwrap_or(JoseError::BadSignature))
 }
 
 fn try_key<V: Verifier + ?Sized>(

@@ -20,6 +20,7 @@
 mod alg;
 mod base64url;
 mod bytemask;
+mod canonical_header;
 mod error;
 mod json;
 mod jwk;
@@ -32,16 +33,17 @@ mod stops;
 
 pub use alg::{Algorithm, AlgorithmSet, KeyKind};
 pub use base64url::decode as decode_base64url;
+pub(crate) use canonical_header::CanonicalHeaders;
 pub use error::{ClaimError, JoseError, JoseLimit, JsonType, KeyProblem, Malformed, Unsupported};
 pub use json::{
     Elements, JsonArray, JsonNumber, JsonObject, JsonValue, Members, NumericDate, StrList,
     parse_object,
 };
 pub use jwk::parse_jwk;
-pub(crate) use jws::find_dots;
 pub use jws::{
     JwsHeader, UnverifiedJws, VerifiedJws, VerifiedPayload, verify_jws, verify_jws_payload,
 };
+pub(crate) use jws::{find_dots, verify_signature};
 pub use key::{
     KUBERNETES_KID_LEN, KeyRef, KeySet, KeySource, LoadReport, MAX_KEYS, MAX_RSA_MODULUS_BITS,
     MIN_RSA_MODULUS_BITS, check_public_key, kubernetes_key_id,

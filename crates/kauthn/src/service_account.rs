@@ -776,7 +776,7 @@ where
                 let signature = jose::decode_base64url(s64, scratch).map_err(shape)?;
                 let signing_input = token
                     .get(..h64.len() + 1 + p64.len())
-                    .ok_or(shape(Malformed::Segments.into()))?;
+                    .ok_or_else(|| shape(Malformed::Segments.into()))?;
                 verify_signature(
                     &self.keys,
                     AlgorithmSet::ALL,

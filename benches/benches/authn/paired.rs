@@ -178,7 +178,10 @@ impl Report {
             }
         }
         // Before any sorting below: the ratio pairs the rows' times round by round.
-        let probe_ratio = over_probe(&times);
+        let probe_ratio = match target {
+            Target::TimeAtMost(_) => over_probe(&times),
+            _ => None,
+        };
         let mut values: Vec<f64> = (0..ROUNDS)
             .map(|r| {
                 let t: Vec<f64> = times.iter().map(|row| row[r]).collect();
@@ -206,23 +209,18 @@ impl Report {
             Target::FasterAtLeast(l) | Target::WithoutSecondFasterAtLeast(l) => Some(m >= l),
             Target::Info => None,
         };
-        // The probe's quartiles too: they show the phases the rounds fell in.
+        // For the probe, its quartiles too: they show the phases the rounds fell in.
         let rows_text: Vec<String> = rows
             .iter()
             .zip(times.iter_mut())
-            .map(|(r, t)| {
-                let (q1, q3) = (quantile(t, 0.25), quantile(t, 0.75));
-                if r.name == "core_probe" {
-                    format!(
-                        "`{}` {} ({}–{})",
-                        r.name,
-                        fmt_ns(median(t)),
-                        fmt_ns(q1),
-                        fmt_ns(q3)
-                    )
-                } else {
-                    format!("`{}` {}", r.name, fmt_ns(median(t)))
+            .enumerate()
+            .map(|(i, (r, t))| {
+                let mut text = format!("`{}` {}", r.name, fmt_ns(median(t)));
+                if i == 1 && probe_ratio.is_some() {
+                    let (q1, q3) = (quantile(t, 0.25), quantile(t, 0.75));
+                    let _ = write!(text, " ({}–{})", fmt_ns(q1), fmt_ns(q3));
                 }
+                text
             })
             .collect();
         let verdict = match verdict {

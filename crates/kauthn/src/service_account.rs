@@ -43,8 +43,8 @@ use crate::authenticator::{Context, TokenAuthenticator, Verdict};
 use crate::crypto::{RustCrypto, Verifier};
 use crate::error::{Error, Limit};
 use crate::jose::{
-    self, AlgorithmSet, CanonicalHeaders, JoseError, JsonObject, KeySource, Malformed, NumericDate,
-    StrList, UnverifiedJws, verify_signature,
+    self, AlgorithmSet, CanonicalHeaders, JoseError, JsonObject, KeySource, NumericDate, StrList,
+    UnverifiedJws, signing_input, verify_signature,
 };
 use crate::jwt::{Fail, date_or_none, object_or_none, peek_issuer, str_or_empty};
 use crate::scratch::Scratch;
@@ -774,9 +774,7 @@ where
             // are known without decoding it (the same answer the parse below would give).
             Some((alg, kid)) => {
                 let signature = jose::decode_base64url(s64, scratch).map_err(shape)?;
-                let signing_input = token
-                    .get(..h64.len() + 1 + p64.len())
-                    .ok_or_else(|| shape(Malformed::Segments.into()))?;
+                let signing_input = signing_input(token, h64, p64).map_err(shape)?;
                 verify_signature(
                     &self.keys,
                     AlgorithmSet::ALL,

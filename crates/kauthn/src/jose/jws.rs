@@ -188,9 +188,7 @@ impl<'a> UnverifiedJws<'a> {
         let header_bytes = base64url::decode(h64, scratch)?;
         let header = JwsHeader::from_json(parse_object(header_bytes, scratch)?)?;
         let signature = base64url::decode(s64, scratch)?;
-        let signing_input = token
-            .get(..h64.len() + 1 + payload_b64.len())
-            .ok_or(Malformed::Segments)?;
+        let signing_input = signing_input(token, h64, payload_b64)?;
         Ok(UnverifiedJws {
             header,
             signing_input,
@@ -253,6 +251,20 @@ impl<'a> UnverifiedJws<'a> {
             self.signature,
         )
     }
+}
+
+/// The bytes a signature covers: `token` up to the end of its payload segment `p64`, which
+/// follows the header segment `h64` and a dot (both sub-slices of `token`, from its split).
+pub(crate) fn signing_input<'t>(
+    token: &'t [u8],
+    h64: &[u8],
+    p64: &[u8],
+) -> Result<&'t [u8], JoseError> {
+    h64.len()
+        .checked_add(1)
+        .and_then(|n| n.checked_add(p64.len()))
+        .and_then(|end| token.get(..end))
+        .ok_or(Malformed::Segments.into())
 }
 
 /// [`UnverifiedJws::verify`] from the header's `alg` and `kid`, the signing input and the

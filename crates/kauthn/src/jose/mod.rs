@@ -43,7 +43,7 @@ pub use jwk::parse_jwk;
 pub use jws::{
     JwsHeader, UnverifiedJws, VerifiedJws, VerifiedPayload, verify_jws, verify_jws_payload,
 };
-pub(crate) use jws::{find_dots, verify_signature};
+pub(crate) use jws::{find_dots, signing_input, verify_signature};
 pub use key::{
     KUBERNETES_KID_LEN, KeyRef, KeySet, KeySource, LoadReport, MAX_KEYS, MAX_RSA_MODULUS_BITS,
     MIN_RSA_MODULUS_BITS, check_public_key, kubernetes_key_id,
